@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import type { Writable } from 'node:stream';
+import { envStore } from '../env/env.ts';
+import { ExitCode, FabError, UsageError, describeError } from '../errors.ts';
+import { parseTaskInvocation, type TaskInvocation } from '../fabfile/args.ts';
+import { discoverFabfile } from '../fabfile/discover.ts';
+import { loadFabfile } from '../fabfile/load.ts';
+import { TaskRegistry, type RegisteredTask } from '../fabfile/registry.ts';
+import { task } from '../fabfile/tasks.ts';
+import { loadConfigLayers } from '../config/layers.ts';
+import { DEFAULTS, parseSetOption, validateSettings } from '../config/schema.ts';
+import { expandLevels } from '../env/scopes.ts';
+import { runPlan, type RunPlanItem, type TaskOutcome } from '../exec/runner.ts';
+import { run } from '../ops/run.ts';
+import { events } from '../report/events.ts';
+import { setRunLevels } from '../report/levels.ts';
+import { LineReporter } from '../report/lines.ts';
+import { colorSupported } from '../report/color.ts';
+import { closeAll } from '../ssh/pool.ts';
+import { parseCli, setVersion, type CliOptions } from './options.ts';
+import { findTask, formatTaskDetails, formatTaskList } from './list.ts';
+import { writeStarterFabfile } from './init.ts';
+import { completionScript } from './completion.ts';
+
+export interface Io {
+  stdout: Writable;
+  stderr: Writable;
+  cwd: string;
+  home?: string;
+}
+
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+setVersion(packageJson.version);
+
+/** Command-line flags as env values: the 'cli' layer, above the fabfile's own assignments. */
+function flagsToEnv(options: CliOptions): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  const put = (key: string, value: unknown) => {
+    if (value !== undefined && value !== false && !(Array.isArray(value) && value.length === 0)) values[key] = value;
+  };
+  put('hosts', options.hosts);
+  put('roles', options.roles);
+  put('excludeHosts', options.excludeHosts);
+  put('user', options.user);
+  put('port', options.port);
+  put('keyFilename', options.identity);
+  put('gateway', options.gateway);
+  put('forwardAgent', options.forwardAgent);
+  put('noAgent', options.noAgent);
+  put('noKeys', options.noKeys);
+  put('sshConfigPath', options.sshConfig);
+  if (options.rejectUnknownHosts) values.hostKeyPolicy = 'strict';
+  if (options.disableKnownHosts) values.hostKeyPolicy = 'off';
+  put('timeout', options.timeout);
+  put('connectionAttempts', options.connectionAttempts);
+  put('keepalive', options.keepalive);
+  put('parallel', options.parallel);
+  put('poolSize', options.poolSize);
+  put('warnOnly', options.warnOnly);
+  put('commandTimeout', options.commandTimeout);
+  put('skipBadHosts', options.skipBadHosts);
+  put('abortOnPrompts', options.abortOnPrompts);
+  put('dryRun', options.dryRun);
+  for (const text of options.set) Object.assign(values, parseSetOption(text));
+  return validateSettings(values, 'the command line');
+}
+
+/** The tasks to run, in order; unknown ones are usage errors (or warnings with --skip-unknown-tasks). */
+function planTasks(options: CliOptions, registry: TaskRegistry, io: Io): RunPlanItem[] {
+  const items: RunPlanItem[] = [];
+  for (const text of options.tasks) {
+    const invocation = parseTaskInvocation(text);
+    try {
+      items.push({ task: findTask(registry, invocation.name), invocation });
+    } catch (error) {
+      if (!options.skipUnknownTasks) throw error;
+      io.stderr.write(`fab: warning: ${describeError(error)}; skipped (--skip-unknown-tasks)\n`);
+    }
+  }
+  if (options.adHoc !== undefined) {
+    const command = options.adHoc;
+    const adHoc: RegisteredTask = { name: '<ad hoc>', options: {}, description: command, params: undefined, fn: task(() => run(command)) };
+    items.push({ task: adHoc, invocation: { name: adHoc.name, args: { _: [] } } satisfies TaskInvocation });
+  }
+  return items;
+}
+
+function exitCodeFor(outcomes: TaskOutcome[]): number {
+  return outcomes.some((outcome) => !outcome.ok) ? ExitCode.taskFailed : ExitCode.ok;
+}
+
+/** The whole `fab` run. Returns the exit status; errors a user can cause come back as FabErrors. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const options = await parseCli(argv, (text) => io.stdout.write(text));
+  if (!options) return ExitCode.ok;
+
+  if (options.command === 'init') {
+    const path = writeStarterFabfile(io.cwd, options.force);
+    io.stdout.write(`Wrote ${path}. Try: fab -l\n`);
+    return ExitCode.ok;
+  }
+  if (options.command === 'completion') {
+    io.stdout.write(completionScript());
+    return ExitCode.ok;
+  }
+
+  envStore.reset();
+  envStore.setLayer('defaults', { ...DEFAULTS, hosts: [], roles: [], roledefs: {}, excludeHosts: [] }, 'defaults');
+  for (const layer of await loadConfigLayers({ cwd: io.cwd, home: io.home ?? homedir(), ...(options.config ? { configFile: options.config } : {}) })) {
+    if (layer.name !== 'defaults') envStore.setLayer(layer.name, layer.values, layer.source);
+  }
+  envStore.setLayer('cli', flagsToEnv(options), 'command line');
+  setRunLevels(expandLevels(options.hide), expandLevels(options.show));
+
+  const needsFabfile = options.list || options.display !== undefined || options.tasks.length > 0 || options.adHoc === undefined;
+  let registry = new TaskRegistry();
+  let fabfilePath = '';
+  if (needsFabfile) {
+    fabfilePath = discoverFabfile(io.cwd, options.fabfile);
+    registry = (await loadFabfile(fabfilePath)).registry;
+  }
+  if (options.list) {
+    io.stdout.write(formatTaskList(registry, fabfilePath));
+    return ExitCode.ok;
+  }
+  if (options.display !== undefined) {
+    io.stdout.write(formatTaskDetails(registry, options.display));
+    return ExitCode.ok;
+  }
+  if (options.tasks.length === 0 && options.adHoc === undefined) {
+    if (registry.defaultTask === undefined) {
+      throw new UsageError(`no task given; name one (fab TASK), or mark one with task({ default: true }, ...). Tasks: ${registry.names().join(', ') || 'none'}`);
+    }
+    options.tasks.push(registry.defaultTask);
+  }
+
+  const items = planTasks(options, registry, io);
+  const color = colorSupported(io.stdout as { isTTY?: boolean }, options.noColor);
+  const detach = new LineReporter(io.stdout, io.stderr, color).attach(events);
+  try {
+    const outcomes = await runPlan(items, { hosts: options.hosts, roles: options.roles, excludeHosts: options.excludeHosts });
+    return exitCodeFor(outcomes);
+  } finally {
+    await closeAll();
+    detach();
+  }
+}
+
+export function formatFatal(error: unknown, debug: boolean): string {
+  const where = error instanceof FabError && error.host && !describeError(error).includes(error.host) ? ` [${error.host}]` : '';
+  const text = `fab: error${where}: ${describeError(error)}\n`;
+  if (!debug) return text;
+  return `${text}${error instanceof Error ? (error.stack ?? '') : ''}\n`;
+}

@@ -1,0 +1,297 @@
+import { stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { cosmiconfig, defaultLoaders, type CosmiconfigResult, type Loaders, type PublicExplorer } from 'cosmiconfig';
+import { UsageError } from '../errors.ts';
+import { PATH_KEYS, defaultSettings, validateSettings } from './schema.ts';
+
+/**
+ * The config layers under the fabfile and the command line (API.md "env", precedence lowest first):
+ * defaults < user (`~/.fabrc*`) < project (cosmiconfig `fab`, nearest to cwd) < file (`-c FILE`).
+ * Each layer remembers where it came from so settings can be traced back to a file.
+ */
+
+export type ConfigLayerName = 'defaults' | 'user' | 'project' | 'file';
+
+export interface ConfigLayer {
+  name: ConfigLayerName;
+  /** The file's absolute path, or 'defaults'. */
+  source: string;
+  /** Validated settings: normalized keys, known keys checked and coerced, unknown keys as written. */
+  values: Record<string, unknown>;
+}
+
+export interface LoadConfigOptions {
+  /** Where the project search starts. */
+  cwd: string;
+  /** The user's home directory; `os.homedir()` when absent. */
+  home?: string;
+  /** `-c FILE`, relative to `cwd`. */
+  configFile?: string;
+}
+
+/** Looked for in the home directory only, first found wins. */
+export const USER_CONFIG_FILES: readonly string[] = Object.freeze([
+  '.fabrc',
+  '.fabrc.json',
+  '.fabrc.yaml',
+  '.fabrc.yml',
+  '.fabrc.js',
+  '.fabrc.ts',
+  '.fabrc.mjs',
+  '.fabrc.cjs',
+]);
+
+/** Looked for in each directory from cwd upward, first found wins. */
+export const PROJECT_CONFIG_FILES: readonly string[] = Object.freeze([
+  'package.json',
+  '.fabrc',
+  '.fabrc.json',
+  '.fabrc.yaml',
+  '.fabrc.yml',
+  '.fabrc.js',
+  '.fabrc.ts',
+  '.fabrc.mjs',
+  '.fabrc.cjs',
+  'fab.config.js',
+  'fab.config.ts',
+  'fab.config.mjs',
+  'fab.config.cjs',
+  'fab.config.json',
+]);
+
+/** In the home directory the `.fabrc*` files are the user layer, never the project layer. */
+const HOME_PROJECT_CONFIG_FILES = PROJECT_CONFIG_FILES.filter((name) => !USER_CONFIG_FILES.includes(name));
+
+/** Returns the layers that exist, lowest precedence first; 'defaults' is always there. */
+export async function loadConfigLayers(options: LoadConfigOptions): Promise<ConfigLayer[]> {
+  const cwd = path.resolve(options.cwd);
+  const home = path.resolve(options.home ?? homedir());
+  const configFile = options.configFile === undefined ? undefined : path.resolve(cwd, options.configFile);
+
+  const file = configFile === undefined ? undefined : await loadExplicitConfig(configFile);
+  const userPath = await firstFile(home, USER_CONFIG_FILES);
+  const user = userPath === undefined || userPath === configFile ? undefined : await loadFile(userPath);
+  const project = await searchProjectConfig(cwd, home);
+
+  const layers: ConfigLayer[] = [{ name: 'defaults', source: 'defaults', values: defaultSettings() }];
+  // A file shows up once, at its highest layer: `-c ~/.fabrc` is the file layer, not also the user layer.
+  if (user) layers.push(toLayer('user', user));
+  if (project && project.filepath !== configFile && project.filepath !== userPath) layers.push(toLayer('project', project));
+  if (file) layers.push(toLayer('file', file));
+  return layers;
+}
+
+interface LoadedFile {
+  filepath: string;
+  config: unknown;
+}
+
+function toLayer(name: ConfigLayerName, loaded: LoadedFile): ConfigLayer {
+  const { filepath, config } = loaded;
+  if (config === undefined || config === null) return { name, source: filepath, values: {} };
+  const label = path.basename(filepath) === 'package.json' ? `${filepath} ("fab" key)` : filepath;
+  const values = validateSettings(config as Record<string, unknown>, label);
+  return { name, source: filepath, values: resolvePaths(values, path.dirname(filepath)) };
+}
+
+/** Relative paths in a config file are relative to that file, so `fab` behaves the same from any subdirectory. */
+function resolvePaths(values: Record<string, unknown>, baseDir: string): Record<string, unknown> {
+  const resolve = (value: unknown): unknown =>
+    typeof value === 'string' && value !== '' && !value.startsWith('~') ? path.resolve(baseDir, value) : value;
+  for (const key of PATH_KEYS) {
+    if (!Object.hasOwn(values, key)) continue;
+    const value = values[key];
+    values[key] = Array.isArray(value) ? value.map(resolve) : resolve(value);
+  }
+  return values;
+}
+
+async function loadExplicitConfig(filepath: string): Promise<LoadedFile> {
+  const kind = await fileKind(filepath);
+  if (kind === 'missing') throw new UsageError(`Config file not found: ${filepath} (given with -c)`, 'BAD_CONFIG');
+  if (kind === 'other') throw new UsageError(`${filepath}: not a file (given with -c)`, 'BAD_CONFIG');
+  return loadFile(filepath);
+}
+
+async function loadFile(filepath: string): Promise<LoadedFile> {
+  let result: CosmiconfigResult;
+  try {
+    result = await explorer(PROJECT_CONFIG_FILES).load(filepath);
+  } catch (error) {
+    throw configError(filepath, error);
+  }
+  return { filepath, config: result?.config };
+}
+
+/**
+ * Nearest config from cwd upward, stopping after the project root (a directory with package.json or package.yaml,
+ * as cosmiconfig's 'project' strategy), the home directory (as 'global' with stopDir = home) or the file system root.
+ * Neither built-in strategy alone fits: 'project' walks past home up to / when there is no package.json, and
+ * 'global' also reads the OS config directory (~/.config/fab), a second user layer that `home` cannot redirect.
+ */
+async function searchProjectConfig(cwd: string, home: string): Promise<LoadedFile | undefined> {
+  const everywhere = explorer(PROJECT_CONFIG_FILES);
+  const inHome = explorer(HOME_PROJECT_CONFIG_FILES);
+  for (let dir = cwd; ; ) {
+    const atHome = dir === home;
+    let result: CosmiconfigResult;
+    try {
+      result = await (atHome ? inHome : everywhere).search(dir);
+    } catch (error) {
+      throw configError(errorPath(error) ?? dir, error);
+    }
+    // An empty package.json is not a fab config; an empty .fabrc is (an empty layer that stops the search).
+    if (result && !(result.isEmpty && path.basename(result.filepath) === 'package.json')) {
+      return { filepath: result.filepath, config: result.config };
+    }
+    if (atHome || (await isProjectRoot(dir))) return undefined;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+async function isProjectRoot(dir: string): Promise<boolean> {
+  for (const name of ['package.json', 'package.yaml']) {
+    if ((await fileKind(path.join(dir, name))) === 'file') return true;
+  }
+  return false;
+}
+
+async function firstFile(dir: string, names: readonly string[]): Promise<string | undefined> {
+  for (const name of names) {
+    const candidate = path.join(dir, name);
+    if ((await fileKind(candidate)) === 'file') return candidate;
+  }
+  return undefined;
+}
+
+async function fileKind(filepath: string): Promise<'file' | 'missing' | 'other'> {
+  try {
+    return (await stat(filepath)).isFile() ? 'file' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+/** A fresh explorer each time: cosmiconfig's caches would keep stale results across calls in one process. */
+function explorer(searchPlaces: readonly string[]): PublicExplorer {
+  return cosmiconfig('fab', {
+    searchStrategy: 'none',
+    searchPlaces: [...searchPlaces],
+    ignoreEmptySearchPlaces: false,
+    cache: false,
+    loaders: LOADERS,
+  });
+}
+
+const loadYaml = defaultLoaders['.yaml'];
+const requireCache = createRequire(import.meta.url).cache;
+
+const LOADERS: Loaders = {
+  '.json': loadJson,
+  '.yaml': loadYaml,
+  '.yml': loadYaml,
+  noExt: loadYaml, // `.fabrc`: YAML, which JSON is a subset of
+  '.js': loadScript,
+  '.mjs': loadScript,
+  '.cjs': loadScript,
+  '.ts': loadTypeScript,
+  '.mts': loadTypeScript,
+  '.cts': loadTypeScript,
+};
+
+/** JSON.parse, with the position turned into a line and column. */
+function loadJson(_filepath: string, content: string): unknown {
+  const text = content.replace(/^\uFEFF/, '');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = /at position (\d+)/.exec(message);
+    if (!position || /line \d+/.test(message)) throw error;
+    const before = text.slice(0, Number(position[1]));
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    throw new SyntaxError(`${message.replace(/ at position \d+.*$/, '')} (line ${line}, column ${column})`);
+  }
+}
+
+let loads = 0;
+
+/**
+ * Native import() rather than cosmiconfig's JS loader, which falls back to require() and then reports Node's confusing
+ * require error instead of the syntax error. Every load reads the file afresh (a query for the ESM cache, the
+ * require cache entry dropped for CommonJS), so loading twice in one process never returns a stale or failed module.
+ */
+async function loadScript(filepath: string): Promise<unknown> {
+  delete requireCache[filepath];
+  const url = `${pathToFileURL(filepath).href}?fabts-config=${++loads}`;
+  return exportedConfig((await import(url)) as Record<string, unknown>);
+}
+
+/** tsx instead of cosmiconfig's TS loader, which needs `typescript` (a devDependency only). */
+async function loadTypeScript(filepath: string): Promise<unknown> {
+  const { tsImport } = await import('tsx/esm/api');
+  delete requireCache[filepath];
+  return exportedConfig((await tsImport(pathToFileURL(filepath).href, import.meta.url)) as Record<string, unknown>);
+}
+
+/**
+ * The config a module exports: its default export, else its named exports (`export const hosts = [...]`).
+ * tsx compiles .ts in a CommonJS package to CommonJS, where `export default x` arrives as `{ default: x }`.
+ */
+function exportedConfig(namespace: Record<string, unknown>): unknown {
+  let config = namespace.default;
+  if (typeof config === 'object' && config !== null && Object.hasOwn(config, 'default')) {
+    const exports = config as Record<string, unknown>;
+    if (exports.__esModule === true || Object.keys(exports).length === 1) config = exports.default;
+  }
+  if (config !== undefined) return config;
+  const named = Object.entries(namespace).filter(([name]) => name !== 'default' && name !== 'module.exports');
+  return named.length === 0 ? undefined : Object.fromEntries(named);
+}
+
+function errorPath(error: unknown): string | undefined {
+  const filepath = (error as { filepath?: unknown } | null)?.filepath;
+  return typeof filepath === 'string' ? filepath : undefined;
+}
+
+const BUILTIN_ERRORS = new Set(['SyntaxError', 'TypeError', 'ReferenceError', 'RangeError']);
+
+/** One line: the file and the parser's (or the config module's) first line of complaint. */
+function configError(filepath: string, error: unknown): UsageError {
+  if (error instanceof UsageError) return error;
+  return new UsageError(`${filepath}: ${describeProblem(filepath, error)}`, 'BAD_CONFIG', { cause: error });
+}
+
+function describeProblem(filepath: string, error: unknown): string {
+  if (!(error instanceof Error)) return String(error).split('\n')[0] ?? 'failed to load';
+  // esbuild (through tsx): "Transform failed with 1 error:\n/path/fab.config.ts:1:18: ERROR: Unexpected ...".
+  const esbuild = /:(\d+):(\d+): ERROR: ([^\n]+)/.exec(error.message);
+  if (esbuild) return `${esbuild[3]} (line ${esbuild[1]}, column ${Number(esbuild[2]) + 1})`;
+  const message = error.message
+    .replace(/^(JSON|YAML|TypeScript) Error in [^\n]*?:\s*/, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .find((line) => line !== '' && !/^(>|\||\d+\s*\||-+\^)/.test(line) && !/^Transform failed with/.test(line));
+  let problem = (message ?? error.name).split(`${filepath}:`).join('').trim();
+  if (BUILTIN_ERRORS.has(error.name) && !problem.startsWith(error.name)) problem = `${error.name}: ${problem}`;
+  const at = locationIn(filepath, error.stack);
+  return at && !/\bline \d+|\(\d+:\d+\)/.test(problem) ? `${problem} (${at})` : problem;
+}
+
+/** "line N" of the first stack frame inside the config file, when the error came from running it. */
+function locationIn(filepath: string, stack: string | undefined): string | undefined {
+  if (!stack) return undefined;
+  for (const prefix of [pathToFileURL(filepath).href, filepath]) {
+    const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    // The URL may carry the query loadScript adds to bypass the module cache.
+    const match = new RegExp(`${escaped}(?:\\?[^:\\s)]*)?:(\\d+):\\d+`).exec(stack);
+    if (match) return `line ${match[1]}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,49 @@
+import type { TaskArgs } from './args.ts';
+
+/** Options a task can declare (API.md). */
+export interface TaskOptions {
+  name?: string;
+  aliases?: string[];
+  description?: string;
+  hosts?: string[];
+  roles?: string[];
+  excludeHosts?: string[];
+  /** true: all hosts at once; a number: at most that many at once. */
+  parallel?: boolean | number;
+  /** Forces serial execution even with -P. */
+  serial?: boolean;
+  /** Runs once, whatever the host list. */
+  runsOnce?: boolean;
+  /** The task `fab` runs when no task is named (or, in a namespace, when the namespace is named). */
+  default?: boolean;
+}
+
+export type TaskFunction<R = unknown> = (args: TaskArgs) => R | Promise<R>;
+
+const TASK = Symbol.for('fabts.task');
+
+/** A task: still a plain callable function, carrying its options. */
+export type Task<R = unknown> = TaskFunction<R> & { readonly [TASK]: TaskOptions };
+
+/** Declares a task with options; `task(fn)` alone marks a function as a task explicitly. */
+export function task<R>(fn: TaskFunction<R>): Task<R>;
+export function task<R>(options: TaskOptions, fn: TaskFunction<R>): Task<R>;
+export function task<R>(optionsOrFn: TaskOptions | TaskFunction<R>, maybeFn?: TaskFunction<R>): Task<R> {
+  const options = typeof optionsOrFn === 'function' ? {} : optionsOrFn;
+  const fn = typeof optionsOrFn === 'function' ? optionsOrFn : maybeFn;
+  if (typeof fn !== 'function') throw new TypeError('task(options, fn): fn must be a function');
+  const wrapped = ((args?: TaskArgs) => fn(args ?? { _: [] })) as Task<R>;
+  Object.defineProperty(wrapped, TASK, { value: { ...options } });
+  Object.defineProperty(wrapped, 'length', { value: fn.length });
+  Object.defineProperty(wrapped, 'source', { value: fn, enumerable: false });
+  return wrapped;
+}
+
+export function taskOptions(value: unknown): TaskOptions | undefined {
+  return typeof value === 'function' ? ((value as Partial<Task>)[TASK] ?? undefined) : undefined;
+}
+
+/** The user's function behind a task (for reading its parameters). */
+export function taskSource(value: Function): Function {
+  return (value as { source?: Function }).source ?? value;
+}

@@ -1,0 +1,21 @@
+/**
+ * fabts: Fabric's API for TypeScript fabfiles. `import { task, env, run, sudo, local } from 'fabts'`.
+ * Explicit named exports only: this list is the public surface.
+ */
+export { task } from './fabfile/tasks.ts';
+export type { Task, TaskOptions, TaskFunction } from './fabfile/tasks.ts';
+export type { TaskArgs } from './fabfile/args.ts';
+export { env } from './env/env.ts';
+export type { Env } from './env/env.ts';
+export { cd, lcd, settings, hide, show, quiet, warnOnly, prefix, shellEnv, path } from './env/scopes.ts';
+export { local } from './ops/local.ts';
+export { run } from './ops/run.ts';
+export { sudo } from './ops/sudo.ts';
+export type { SudoOptions } from './ops/sudo.ts';
+export type { CommandOptions } from './ops/command.ts';
+export { respond, failOn } from './ops/responders.ts';
+export type { Responder } from './ops/responders.ts';
+export { abort, warn } from './ops/messages.ts';
+export { quote } from './ops/quote.ts';
+export { Result } from './ops/result.ts';
+export { FabError, CommandError, AbortError, UsageError } from './errors.ts';

@@ -1,0 +1,203 @@
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
+import { CommandError, FabError } from '../errors.ts';
+import { events, type Runner } from '../report/events.ts';
+import { isHidden } from '../report/levels.ts';
+import { Result } from './result.ts';
+import { ResponderSet, type Responder } from './responders.ts';
+
+/** A started process, local or remote: the only things the shared IO loop needs from a backend. */
+export interface CommandProcess {
+  stdout: Readable;
+  /** Absent with a pty, where stderr arrives mixed into stdout. */
+  stderr: Readable | undefined;
+  write(data: string | Buffer): void;
+  endInput(): void;
+  /** Settles when the process has exited and its output streams have ended. */
+  exit: Promise<{ code: number | null; signal: string | null }>;
+  /** Ends the process (and, remotely, its channel). */
+  terminate(): void;
+}
+
+export type HideOption = boolean | 'stdout' | 'stderr' | 'both' | 'out' | 'err';
+
+/** Options shared by run, sudo and local (API.md "Run options"). */
+export interface CommandOptions {
+  warnOnly?: boolean;
+  okReturnCodes?: number[];
+  /** Seconds; the command is ended and a TIMEOUT error thrown when it runs longer. */
+  timeout?: number;
+  env?: Record<string, string>;
+  stdin?: string | Buffer | Readable;
+  hide?: HideOption;
+  responders?: Responder[];
+  pty?: boolean;
+  shell?: string;
+  cwd?: string;
+}
+
+export interface CommandSpec {
+  runner: Runner;
+  /** Host label for events and the Result (`localhost` for local). */
+  host: string;
+  /** The command as the user wrote it, for display and errors. */
+  command: string;
+  start(): Promise<CommandProcess>;
+  warnOnly: boolean;
+  okReturnCodes: readonly number[];
+  timeout: number | undefined;
+  stdin: string | Buffer | Readable | undefined;
+  hide: HideOption | undefined;
+  responders: readonly Responder[];
+  /** Largest stdout/stderr kept in the Result, in bytes; the tail is kept beyond it. */
+  maxCapture: number;
+  dryRun: boolean;
+  /** Turns a second appearance of the sudo prompt into a clear error, and the like. */
+  onResponderMatch?: (match: { responder: Responder; count: number }) => FabError | undefined;
+}
+
+/** Keeps the last `limit` bytes of a stream's output. */
+class Capture {
+  private chunks: string[] = [];
+  private size = 0;
+  truncated = false;
+  constructor(private readonly limit: number) {}
+  add(text: string): void {
+    this.chunks.push(text);
+    this.size += text.length;
+    while (this.size > this.limit && this.chunks.length > 1) {
+      this.size -= this.chunks.shift()!.length;
+      this.truncated = true;
+    }
+    if (this.size > this.limit) {
+      const only = this.chunks[0]!;
+      this.chunks[0] = only.slice(only.length - this.limit);
+      this.size = this.limit;
+      this.truncated = true;
+    }
+  }
+  text(): string {
+    return this.chunks.join('');
+  }
+}
+
+function streamHidden(hide: HideOption | undefined, stream: 'stdout' | 'stderr'): boolean {
+  if (hide === true || hide === 'both') return true;
+  if (hide === 'stdout' || hide === 'out') return stream === 'stdout';
+  if (hide === 'stderr' || hide === 'err') return stream === 'stderr';
+  return isHidden(stream);
+}
+
+export function lastLines(text: string, count: number): string {
+  const lines = text.replace(/\s+$/, '').split('\n');
+  return lines.slice(-count).join('\n');
+}
+
+/** The one place a failed command's error is built: the command, the host, the exit, the tail of stderr. */
+export function commandFailure(result: Result): CommandError {
+  const status = result.code !== null ? `exit code ${result.code}` : result.signal ? `signal ${result.signal}` : 'no exit status';
+  const where = result.host === 'localhost' ? 'locally' : `on ${result.host}`;
+  const tail = lastLines(result.stderr || result.stdout, 5);
+  const message = `command failed ${where} with ${status}: ${result.command}${tail ? `\n${tail}` : ''}`;
+  return new CommandError(result, message);
+}
+
+/**
+ * The IO loop written once for every runner: echo, capture, responders, stdin, timeout, Result and error.
+ * Backends only start the process, read, write and report exit.
+ */
+export async function executeCommand(spec: CommandSpec): Promise<Result> {
+  const started = performance.now();
+  const host = spec.host === 'localhost' ? undefined : spec.host;
+  events.emit({ kind: 'command', host, runner: spec.runner, command: spec.command, dryRun: spec.dryRun, hidden: isHidden('running') });
+  if (spec.dryRun) {
+    const result = new Result({ host: spec.host, command: spec.command, stdout: '', stderr: '', code: 0, durationMs: 0, ok: true, dryRun: true });
+    events.emit({ kind: 'command-end', host, runner: spec.runner, result });
+    return result;
+  }
+
+  const proc = await spec.start();
+  const captures = { stdout: new Capture(spec.maxCapture), stderr: new Capture(spec.maxCapture) };
+  const responders = new ResponderSet(spec.responders);
+  const counts = new Map<Responder, number>();
+  let failure: FabError | undefined;
+  let timedOut = false;
+
+  const fail = (error: FabError) => {
+    if (failure) return;
+    failure = error;
+    proc.terminate();
+  };
+
+  const onData = (stream: 'stdout' | 'stderr', decoder: StringDecoder) => (bytes: Buffer) => {
+    const text = decoder.write(bytes);
+    captures[stream].add(text);
+    events.emit({ kind: 'output', host, stream, text, bytes, hidden: streamHidden(spec.hide, stream) });
+    for (const match of responders.feed(stream, text)) {
+      const count = (counts.get(match.responder) ?? 0) + 1;
+      counts.set(match.responder, count);
+      const veto = spec.onResponderMatch?.({ responder: match.responder, count });
+      if (veto) return fail(veto);
+      if (match.responder.fail) {
+        return fail(new FabError('COMMAND_FAILED', `output matched ${String(match.responder.pattern)} (failOn) ${host ? `on ${host}` : 'locally'}: ${spec.command}`, host ? { host } : {}));
+      }
+      if (match.responder.answer !== undefined) {
+        proc.write(match.responder.answer);
+        events.emit({ kind: 'answer', host, pattern: String(match.responder.pattern), answer: match.responder.secret ? '***' : match.responder.answer, secret: Boolean(match.responder.secret) });
+      }
+    }
+  };
+  const stdoutDecoder = new StringDecoder('utf8');
+  const stderrDecoder = new StringDecoder('utf8');
+  proc.stdout.on('data', onData('stdout', stdoutDecoder));
+  proc.stderr?.on('data', onData('stderr', stderrDecoder));
+
+  if (spec.stdin !== undefined) {
+    if (typeof spec.stdin === 'string' || Buffer.isBuffer(spec.stdin)) {
+      proc.write(spec.stdin);
+      if (responders.empty) proc.endInput();
+    } else {
+      spec.stdin.on('data', (chunk: Buffer) => proc.write(chunk));
+      spec.stdin.on('end', () => responders.empty && proc.endInput());
+    }
+  } else if (responders.empty) {
+    proc.endInput();
+  }
+
+  const timer =
+    spec.timeout && spec.timeout > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          fail(new FabError('TIMEOUT', `command timed out after ${spec.timeout}s ${host ? `on ${host}` : 'locally'}: ${spec.command}`, host ? { host } : {}));
+        }, spec.timeout * 1000)
+      : undefined;
+
+  let exit: { code: number | null; signal: string | null };
+  try {
+    exit = await proc.exit;
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+  for (const [stream, decoder] of [['stdout', stdoutDecoder], ['stderr', stderrDecoder]] as const) {
+    const rest = decoder.end();
+    if (rest) captures[stream].add(rest);
+  }
+
+  const ok = !timedOut && failure === undefined && exit.code !== null && spec.okReturnCodes.includes(exit.code);
+  const result = new Result({
+    host: spec.host,
+    command: spec.command,
+    stdout: captures.stdout.text(),
+    stderr: captures.stderr.text(),
+    code: exit.code,
+    signal: exit.signal,
+    durationMs: performance.now() - started,
+    ok,
+    truncated: captures.stdout.truncated || captures.stderr.truncated,
+  });
+  events.emit({ kind: 'command-end', host, runner: spec.runner, result });
+  if (failure) throw failure;
+  if (!ok && !spec.warnOnly) throw commandFailure(result);
+  if (!ok) events.emit({ kind: 'warning', host, message: commandFailure(result).message.split('\n')[0]! });
+  return result;
+}

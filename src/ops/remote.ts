@@ -1,0 +1,67 @@
+import type { ClientChannel, PseudoTtyOptions } from 'ssh2';
+import { currentHost, type CurrentHost } from '../env/context.ts';
+import { FabError } from '../errors.ts';
+import { connectionFor, type PooledConnection } from '../ssh/pool.ts';
+import type { CommandProcess } from './command.ts';
+
+/** How long a remote command gets after SIGTERM over the channel before the channel is closed. */
+const TERMINATE_GRACE_MS = 1000;
+
+/** The current host, or a clear error for a remote operation called where no host is set. */
+export function requireHost(operation: string): CurrentHost {
+  const host = currentHost();
+  if (!host) {
+    throw new FabError('NO_HOST', `${operation}() needs a host, and this task has none: give -H host, or hosts/roles on the task or in env`);
+  }
+  return host;
+}
+
+export function ptyOptions(): PseudoTtyOptions {
+  const out = process.stdout;
+  return { term: process.env.TERM || 'xterm', rows: out.isTTY ? out.rows : 24, cols: out.isTTY ? out.columns : 80 };
+}
+
+/** Wraps an exec channel as a CommandProcess for the shared IO loop. */
+export function channelProcess(connection: PooledConnection, channel: ClientChannel, pty: boolean): CommandProcess {
+  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve, reject) => {
+    let code: number | null = null;
+    let signal: string | null = null;
+    let exited = false;
+    channel.on('exit', (exitCode: number | null, signalName?: string) => {
+      exited = true;
+      if (exitCode !== null && exitCode !== undefined) code = exitCode;
+      else signal = signalName ?? null;
+    });
+    channel.once('close', () => {
+      if (!exited && !connection.alive) {
+        reject(new FabError('CONNECT_FAILED', `${connection.target.label}: the connection was lost while the command ran`, { host: connection.target.label }));
+      } else resolve({ code, signal });
+    });
+  });
+  let closeTimer: NodeJS.Timeout | undefined;
+  exit.finally(() => closeTimer && clearTimeout(closeTimer)).catch(() => {});
+  return {
+    stdout: channel,
+    stderr: pty ? undefined : channel.stderr,
+    write: (data) => channel.write(data),
+    endInput: () => channel.end(),
+    exit,
+    terminate: () => {
+      // Ask sshd to signal the process, then close the channel; closing alone would leave it running.
+      try {
+        channel.signal('TERM');
+      } catch {
+        /* the channel is gone already */
+      }
+      closeTimer ??= setTimeout(() => channel.close(), TERMINATE_GRACE_MS);
+      closeTimer.unref();
+    },
+  };
+}
+
+/** Opens an exec channel on the host's pooled connection and runs line there. */
+export async function startRemote(hostText: string, line: string, pty: boolean): Promise<CommandProcess> {
+  const connection = await connectionFor(hostText);
+  const channel = await connection.exec(line, pty ? { pty: ptyOptions() } : {});
+  return channelProcess(connection, channel, pty);
+}

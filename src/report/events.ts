@@ -1,0 +1,49 @@
+import type { Result } from '../ops/result.ts';
+
+/** Output levels that --hide/--show and hide()/show() switch (API.md). */
+export const OUTPUT_LEVELS = ['running', 'stdout', 'stderr', 'status', 'warnings', 'debug'] as const;
+export type OutputLevel = (typeof OUTPUT_LEVELS)[number];
+
+export type Runner = 'run' | 'sudo' | 'local';
+
+/**
+ * Everything that happens in a run, as typed events. Operations emit, never print;
+ * reporters (lines, listr, json, log files) subscribe and decide what to show.
+ * `host` is the host string the event belongs to, absent for the run itself and local-only tasks.
+ */
+export type FabEvent =
+  | { kind: 'run-start'; tasks: string[] }
+  | { kind: 'run-end'; exitCode: number }
+  | { kind: 'task-start'; task: string; host?: string }
+  | { kind: 'task-end'; task: string; host?: string; ok: boolean; skipped?: boolean; durationMs: number; value?: unknown; error?: string }
+  | { kind: 'command'; host?: string; runner: Runner; command: string; dryRun?: boolean; hidden: boolean }
+  | { kind: 'output'; host?: string; stream: 'stdout' | 'stderr'; text: string; bytes: Buffer; hidden: boolean }
+  | { kind: 'command-end'; host?: string; runner: Runner; result: Result }
+  | { kind: 'transfer'; host?: string; direction: 'put' | 'get'; local: string; remote: string; bytes: number; total: number; done: boolean }
+  | { kind: 'answer'; host?: string; pattern: string; answer: string; secret: boolean }
+  | { kind: 'connect'; host: string; via?: string; state: 'connecting' | 'connected' | 'closed' | 'failed'; message?: string }
+  | { kind: 'warning'; host?: string; message: string }
+  | { kind: 'status'; host?: string; message: string }
+  | { kind: 'debug'; host?: string; message: string };
+
+export type EventListener = (event: FabEvent) => void;
+
+/** A tiny synchronous event bus; one per process. */
+export class EventBus {
+  private readonly listeners = new Set<EventListener>();
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: FabEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  clear(): void {
+    this.listeners.clear();
+  }
+}
+
+export const events = new EventBus();

@@ -1,0 +1,93 @@
+import type { Writable } from 'node:stream';
+import type { EventBus, FabEvent } from './events.ts';
+import { isHidden } from './levels.ts';
+import { paint, type Color } from './color.ts';
+
+const STREAM_LABEL = { stdout: 'out', stderr: 'err' } as const;
+
+/**
+ * The line reporter (no TTY, CI, --linewise): one line per line of output, each prefixed with its host
+ * and stream, Fabric style (`[web1] run: cmd`, `[web1] out: ...`). Partial lines are held per host and
+ * stream until complete, so lines from parallel hosts never mix inside a line.
+ */
+export class LineReporter {
+  private readonly partial = new Map<string, string>();
+
+  constructor(
+    private readonly out: Writable,
+    private readonly err: Writable,
+    private readonly color: boolean,
+  ) {}
+
+  attach(bus: EventBus): () => void {
+    return bus.subscribe((event) => this.handle(event));
+  }
+
+  private prefix(host: string | undefined): string {
+    return paint(this.color, 'cyan', `[${host ?? 'localhost'}]`);
+  }
+
+  private line(stream: Writable, host: string | undefined, label: string, text: string, color?: Color): void {
+    const labelText = color ? paint(this.color, color, label) : label;
+    stream.write(`${this.prefix(host)} ${labelText} ${text}\n`);
+  }
+
+  private output(host: string | undefined, name: 'stdout' | 'stderr', text: string, hidden: boolean): void {
+    const key = `${host ?? ''}\u0000${name}`;
+    const pending = (this.partial.get(key) ?? '') + text;
+    const lines = pending.split(/\r?\n/);
+    this.partial.set(key, lines.pop() ?? '');
+    if (hidden) return;
+    for (const line of lines) this.line(this.out, host, `${STREAM_LABEL[name]}:`, line.replace(/\r/g, ''), name === 'stderr' ? 'red' : undefined);
+  }
+
+  private flush(host: string | undefined, hidden: { stdout: boolean; stderr: boolean }): void {
+    for (const name of ['stdout', 'stderr'] as const) {
+      const key = `${host ?? ''}\u0000${name}`;
+      const rest = this.partial.get(key);
+      this.partial.delete(key);
+      if (rest && !hidden[name]) this.line(this.out, host, `${STREAM_LABEL[name]}:`, rest, name === 'stderr' ? 'red' : undefined);
+    }
+  }
+
+  handle(event: FabEvent): void {
+    switch (event.kind) {
+      case 'command':
+        if (!event.hidden) this.line(this.out, event.host, `${event.runner}:`, event.dryRun ? `${event.command} ${paint(this.color, 'dim', '(dry run)')}` : event.command, 'bold');
+        break;
+      case 'output':
+        this.output(event.host, event.stream, event.text, event.hidden);
+        break;
+      case 'command-end':
+        this.flush(event.host, { stdout: false, stderr: false });
+        break;
+      case 'task-start':
+        if (!isHidden('status') && event.host) this.line(this.out, event.host, 'Executing task', `'${event.task}'`);
+        break;
+      case 'task-end':
+        if (!event.ok && !event.skipped && event.error) this.err.write(`${this.prefix(event.host)} ${paint(this.color, 'red', 'Failed:')} ${event.task}: ${event.error}\n`);
+        break;
+      case 'warning':
+        if (!isHidden('warnings')) this.err.write(`${this.prefix(event.host)} ${paint(this.color, 'yellow', 'Warning:')} ${event.message}\n`);
+        break;
+      case 'status':
+        if (!isHidden('status')) this.line(this.out, event.host, '', event.message);
+        break;
+      case 'transfer':
+        if (event.done && !isHidden('running')) this.line(this.out, event.host, `${event.direction}:`, event.direction === 'put' ? `${event.local} -> ${event.remote}` : `${event.remote} -> ${event.local}`);
+        break;
+      case 'answer':
+        if (!isHidden('debug')) this.line(this.out, event.host, 'answer:', `${event.pattern} -> ${JSON.stringify(event.answer)}`, 'dim');
+        break;
+      case 'debug':
+        if (!isHidden('debug')) this.line(this.err, event.host, 'debug:', event.message, 'dim');
+        break;
+      case 'connect':
+        if (!isHidden('debug')) this.line(this.err, event.host, 'ssh:', `${event.state}${event.via ? ` via ${event.via}` : ''}${event.message ? `: ${event.message}` : ''}`, 'dim');
+        break;
+      default:
+        break;
+    }
+  }
+}
+

@@ -107,11 +107,22 @@ function read(key: string): unknown {
         case 'user':
           return host.user ?? envStore.get('user');
         case 'port':
-          return host.port ?? envStore.get('port') ?? 22;
+          return host.port ?? envStore.get('port');
       }
     }
   }
   return envStore.get(key);
+}
+
+/**
+ * A value someone set (a scope, this host's env writes, config files, the fabfile or a flag), never a
+ * built-in default and never derived from the host string: what may override ssh_config.
+ */
+export function configuredValue<T>(key: string): T | undefined {
+  const context = currentContext();
+  if (context && Object.hasOwn(context.scope.overrides, key)) return context.scope.overrides[key] as T;
+  if (context?.hostEnv && Object.hasOwn(context.hostEnv, key)) return context.hostEnv[key] as T;
+  return envStore.origin(key) === 'defaults' ? undefined : (envStore.get(key) as T | undefined);
 }
 
 function write(key: string, value: unknown): void {

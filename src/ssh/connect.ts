@@ -1,0 +1,127 @@
+import { spawn } from 'node:child_process';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { Client as ClientType, ConnectConfig } from 'ssh2';
+import { env } from '../env/env.ts';
+import { FabError } from '../errors.ts';
+import { events } from '../report/events.ts';
+import { createAuthHandler } from './auth.ts';
+import { makeHostVerifier } from './host-key-policy.ts';
+import type { ConnectTarget } from './target.ts';
+
+const { Client } = ssh2;
+
+function connectError(target: ConnectTarget, error: unknown): FabError {
+  if (error instanceof FabError) return error;
+  const err = error as NodeJS.ErrnoException & { level?: string };
+  const where = `${target.label} (${target.hostname}:${target.port}${target.jump ? ` via ${target.jump.label}` : ''})`;
+  const reason =
+    err.code === 'ECONNREFUSED'
+      ? 'connection refused; is sshd running and the port right?'
+      : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN'
+        ? 'host name does not resolve; check the name or its HostName in ssh_config'
+        : err.code === 'ETIMEDOUT' || /timed out/i.test(err.message)
+          ? `timed out after ${target.connectTimeout}s; check the host is up and reachable (or raise --timeout)`
+          : err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH'
+            ? 'host unreachable'
+            : /Channel open failure|open failed/i.test(err.message)
+              ? `the gateway ${target.jump?.label ?? ''} could not reach it (channel open failed)`
+              : err.message;
+  return new FabError('CONNECT_FAILED', `cannot connect to ${where}: ${reason}`, { host: target.label, cause: error });
+}
+
+/** A TCP socket with Nagle off: with it on, each command on an open connection stalls ~40 ms. */
+function openSocket(target: ConnectTarget): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ host: target.hostname, port: target.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }));
+    }, target.connectTimeout * 1000);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.setNoDelay(true);
+      resolve(socket);
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/** ProxyCommand: the command's stdin/stdout are the transport. */
+function proxyCommandSocket(target: ConnectTarget): Duplex {
+  const child = spawn('/bin/sh', ['-c', target.proxyCommand!], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  duplex.on('close', () => child.kill());
+  return duplex;
+}
+
+export interface OpenedClient {
+  client: ClientType;
+  /** Why the connection closed, once it has. */
+  closed: Promise<void>;
+}
+
+/** Opens and authenticates one SSH connection over the given transport (or a new TCP socket). */
+export async function openClient(target: ConnectTarget, transport: Duplex | undefined, password: () => Promise<string | undefined>): Promise<ClientType> {
+  const sock = transport ?? (target.proxyCommand ? proxyCommandSocket(target) : await openSocket(target).catch((error) => Promise.reject(connectError(target, error))));
+  const verifier = makeHostVerifier({
+    policy: target.hostKeyPolicy,
+    files: target.knownHostsFiles,
+    writeFile: target.knownHostsFiles[0]!,
+    host: target.hostname,
+    port: target.port,
+    displayName: target.label,
+    onWarning: (message) => events.emit({ kind: 'warning', host: target.label, message }),
+  });
+  const auth = createAuthHandler({
+    host: target.label,
+    username: target.user,
+    ...(target.agent ? { agent: target.agent } : {}),
+    identityFiles: target.identityFiles,
+    useDefaultIdentities: target.useDefaultIdentities,
+    getPassword: password,
+    getPassphrase: async () => env.keyPassphrase as string | undefined,
+  });
+  const serverHostKey = await verifier.hostKeyAlgorithms();
+  const config: ConnectConfig = {
+    sock: sock as unknown as ConnectConfig['sock'],
+    host: target.hostname,
+    port: target.port,
+    username: target.user,
+    authHandler: auth.authHandler as ConnectConfig['authHandler'],
+    hostVerifier: verifier.hostVerifier as unknown as ConnectConfig['hostVerifier'],
+    readyTimeout: target.connectTimeout * 1000,
+    keepaliveInterval: target.keepaliveInterval * 1000,
+    keepaliveCountMax: target.keepaliveCountMax,
+    ...(target.forwardAgent && target.agent ? { agent: target.agent, agentForward: true } : target.agent ? { agent: target.agent } : {}),
+    algorithms: {
+      ...(serverHostKey ? { serverHostKey: serverHostKey as never } : {}),
+      ...(target.compression ? { compress: ['zlib@openssh.com', 'zlib', 'none'] as never } : {}),
+    },
+  };
+  const client = new Client();
+  return new Promise<ClientType>((resolve, reject) => {
+    let ready = false;
+    client.once('ready', () => {
+      ready = true;
+      resolve(client);
+    });
+    client.once('error', (error: Error & { level?: string }) => {
+      if (ready) return;
+      client.end();
+      if (verifier.error) return reject(verifier.error);
+      if (error.level === 'client-authentication') return reject(auth.failure());
+      reject(connectError(target, error));
+    });
+    client.once('close', () => {
+      if (!ready) reject(verifier.error ?? connectError(target, new Error('connection closed during the handshake')));
+    });
+    client.connect(config);
+  });
+}
+
+export { connectError };

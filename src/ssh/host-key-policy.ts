@@ -1,0 +1,175 @@
+/**
+ * Host key verification for ssh2's `hostVerifier`, with fabts' policies:
+ * - 'accept-new' (default): known key -> accept; unknown host -> record it in `writeFile` and warn
+ *   ("Permanently added ..."); changed or revoked key -> refuse.
+ * - 'strict': only keys already in the known_hosts files are accepted.
+ * - 'off': accept anything, read and write nothing.
+ * When `verify` resolves false, `error` holds a FabError('HOST_KEY') whose one-line message says why and
+ * what to do.
+ */
+import { FabError } from '../errors.ts';
+import {
+  KnownHosts,
+  appendKnownHost,
+  fingerprint,
+  keyTypeLabel,
+  keyTypeOf,
+  knownHostName,
+  hostKeyAlgorithmsFor,
+} from './known-hosts.ts';
+import { expandHome } from './keys.ts';
+
+export type HostKeyPolicy = 'accept-new' | 'strict' | 'off';
+
+export interface HostVerifierOptions {
+  policy: HostKeyPolicy;
+  /** known_hosts files to read, in order (UserKnownHostsFile..., then GlobalKnownHostsFile...). */
+  files: string[];
+  /** Where 'accept-new' records new hosts: the first UserKnownHostsFile. */
+  writeFile: string;
+  /** The name recorded in known_hosts: HostKeyAlias if set, else HostName. */
+  host: string;
+  port: number;
+  /** How the user calls the host (the alias / host string); defaults to `host`. */
+  displayName?: string;
+  /** Record new hosts hashed (ssh_config HashKnownHosts). Default false. */
+  hash?: boolean;
+  onWarning?: (msg: string) => void;
+}
+
+export interface HostVerifier {
+  /** Verify a raw SSH wire-format public key blob (what ssh2 passes to `hostVerifier`). */
+  verify(key: Buffer): Promise<boolean>;
+  /** ssh2's callback form: `new Client().connect({ hostVerifier: v.hostVerifier, ... })`. */
+  readonly hostVerifier: (key: Buffer, callback: (ok: boolean) => void) => void;
+  /** Why the last `verify` refused the key (set only when it resolved false). */
+  readonly error: FabError | undefined;
+  /** Fingerprint of the last key verified (for logs), e.g. 'SHA256:...'. */
+  readonly fingerprint: string | undefined;
+  /**
+   * Exact list for ssh2's `algorithms.serverHostKey` that prefers the key types already known for the
+   * host (like OpenSSH), so a host known by its RSA key is not reported as changed when it also offers
+   * ED25519. Undefined when nothing is known or the policy is 'off' (keep ssh2's defaults).
+   */
+  hostKeyAlgorithms(): Promise<string[] | undefined>;
+}
+
+/** Single-quote for a POSIX shell when needed. */
+function shq(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./~-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function makeHostVerifier(options: HostVerifierOptions): HostVerifier {
+  const { policy, host, port } = options;
+  const files = options.files.map(expandHome);
+  const writeFile = expandHome(options.writeFile);
+  const display = options.displayName ?? host;
+  const lookupName = knownHostName(host, port);
+  let lastError: FabError | undefined;
+  let lastFingerprint: string | undefined;
+
+  const fail = (message: string): false => {
+    lastError = new FabError('HOST_KEY', message, { host: display });
+    return false;
+  };
+
+  async function verify(key: Buffer): Promise<boolean> {
+    lastError = undefined;
+    const fp = fingerprint(key);
+    lastFingerprint = fp;
+    if (policy === 'off') return true;
+
+    const type = keyTypeOf(key);
+    if (type === undefined) return fail(`${display}: the server sent a malformed host key; refusing to connect.`);
+    const label = keyTypeLabel(type);
+
+    let known: KnownHosts;
+    try {
+      known = await KnownHosts.load(files);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      return fail(`${display}: cannot read known_hosts file ${e.path ?? ''} (${e.code ?? e.message}); fix its permissions or set knownHostsFile.`);
+    }
+
+    const result = known.check(host, port, { type, data: key });
+    switch (result.status) {
+      case 'match':
+        return true;
+      case 'revoked':
+        return fail(
+          `${display}: the ${label} host key ${fp} is marked @revoked in ${result.file}:${result.line}; refusing to connect.`,
+        );
+      case 'changed': {
+        const knownLabel = keyTypeLabel(result.knownType);
+        const where = `${result.file}:${result.line}`;
+        const what =
+          knownLabel === label
+            ? `the server sent ${label} host key ${fp}, which differs from the one in ${where}`
+            : `the server sent ${label} host key ${fp}, but ${where} lists its ${knownLabel} key instead`;
+        return fail(
+          `${display}: HOST KEY CHANGED for ${lookupName} -- possible man-in-the-middle attack: ${what}. ` +
+            `If the change is expected, remove the old entry with: ssh-keygen -R ${shq(lookupName)} -f ${shq(result.file)}`,
+        );
+      }
+      case 'unknown':
+        break;
+    }
+
+    if (policy === 'strict') {
+      const alg = type.startsWith('ecdsa-sha2-') ? 'ecdsa' : type === 'ssh-ed25519' ? 'ed25519' : type === 'ssh-rsa' ? 'rsa' : type;
+      const portArg = port === 22 ? '' : `-p ${port} `;
+      return fail(
+        `${display}: host key for ${lookupName} is not known (${label} ${fp}) and host key checking is strict; ` +
+          `after checking the fingerprint, connect once with hostKeyPolicy 'accept-new' (without -r) or run: ` +
+          `ssh-keyscan ${portArg}-t ${alg} ${shq(stripBrackets(host))} >> ${shq(writeFile)}`,
+      );
+    }
+
+    // accept-new
+    try {
+      const added = await appendKnownHost(writeFile, host, port, { type, data: key }, { hash: options.hash ?? false });
+      if (added) {
+        options.onWarning?.(`Warning: Permanently added '${lookupName}' (${label}) to the list of known hosts.`);
+      }
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      // Like OpenSSH: the key is accepted for this connection even if it cannot be recorded.
+      options.onWarning?.(
+        `Warning: failed to add '${lookupName}' (${label} ${fp}) to the list of known hosts ${writeFile}: ${e.code ?? e.message}`,
+      );
+    }
+    return true;
+  }
+
+  return {
+    verify,
+    hostVerifier(key: Buffer, callback: (ok: boolean) => void): void {
+      verify(key).then(callback, (err: unknown) => {
+        lastError = new FabError('HOST_KEY', `${display}: host key verification failed: ${(err as Error)?.message ?? String(err)}`, {
+          host: display,
+          cause: err,
+        });
+        callback(false);
+      });
+    },
+    get error() {
+      return lastError;
+    },
+    get fingerprint() {
+      return lastFingerprint;
+    },
+    async hostKeyAlgorithms() {
+      if (policy === 'off') return undefined;
+      try {
+        const known = await KnownHosts.load(files);
+        return hostKeyAlgorithmsFor(known.knownKeyTypes(host, port));
+      } catch {
+        return undefined; // verify() will report the read error
+      }
+    },
+  };
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}

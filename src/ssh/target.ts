@@ -1,0 +1,134 @@
+import { userInfo, homedir } from 'node:os';
+import { configuredValue, env } from '../env/env.ts';
+import { UsageError } from '../errors.ts';
+import { parseHostString, formatHostString } from '../hosts/spec.ts';
+import { loadSshConfig, resolveSshHost, type SshConfigFile } from '../hosts/ssh-config.ts';
+import type { HostKeyPolicy } from './host-key-policy.ts';
+
+/** Everything needed to open one SSH connection, resolved from the host string, env and ssh_config. */
+export interface ConnectTarget {
+  /** Pool key: one connection per user@hostname:port and the chain of hops before it. */
+  key: string;
+  /** How the user named it (`web1`, `deploy@web1:2222`). */
+  label: string;
+  hostname: string;
+  port: number;
+  user: string;
+  identityFiles: string[];
+  identitiesOnly: boolean;
+  agent: string | undefined;
+  useDefaultIdentities: boolean;
+  /** The hop this connection is made through (ProxyJump / gateway), itself a pooled connection. */
+  jump: ConnectTarget | undefined;
+  proxyCommand: string | undefined;
+  connectTimeout: number;
+  keepaliveInterval: number;
+  keepaliveCountMax: number;
+  connectionAttempts: number;
+  hostKeyPolicy: HostKeyPolicy;
+  knownHostsFiles: string[];
+  forwardAgent: boolean;
+  compression: boolean;
+  /** Passwords are looked up by these names (env.passwords keys). */
+  passwordKeys: string[];
+}
+
+const configCache = new Map<string, Promise<SshConfigFile | undefined>>();
+
+function sshConfig(): Promise<SshConfigFile | undefined> {
+  if (env.useSshConfig === false) return Promise.resolve(undefined);
+  const path = (env.sshConfigPath as string | undefined) ?? `${homedir()}/.ssh/config`;
+  let loaded = configCache.get(path);
+  if (!loaded) configCache.set(path, (loaded = loadSshConfig(path)));
+  return loaded;
+}
+
+export function clearTargetCache(): void {
+  configCache.clear();
+}
+
+function policyFrom(value: string | undefined): HostKeyPolicy | undefined {
+  switch (value) {
+    case 'yes':
+      return 'strict';
+    case 'no':
+    case 'off':
+      return 'off';
+    case 'accept-new':
+    case 'ask':
+      return 'accept-new';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Resolves a host string to a connect target. Precedence per value: the host string, then env (flags,
+ * fabfile, config files), then ssh_config, then OpenSSH's defaults. `env.gateway` puts every target
+ * behind that host (except the gateway itself); otherwise ssh_config's ProxyJump/ProxyCommand apply.
+ */
+export async function resolveTarget(text: string, options: { viaGateway?: boolean; seen?: Set<string> } = {}): Promise<ConnectTarget> {
+  const seen = options.seen ?? new Set<string>();
+  if (seen.has(text)) throw new UsageError(`jump host loop: ${[...seen, text].join(' -> ')}`, 'BAD_HOST');
+  seen.add(text);
+  const spec = parseHostString(text);
+  const config = await sshConfig();
+  const localUser = userInfo().username;
+  const envUser = configuredValue<string>('user');
+  const envPort = configuredValue<number>('port');
+  const user = spec.user ?? envUser;
+  const port = spec.port ?? envPort;
+  const resolved = config
+    ? resolveSshHost(config, spec.host, { ...(user ? { user } : {}), ...(port ? { port } : {}), localUser })
+    : undefined;
+
+  const keyFiles = (env.keyFilename as string[] | string | undefined) ?? [];
+  const identityFiles = [...(Array.isArray(keyFiles) ? keyFiles : [keyFiles]), ...(resolved?.identityFiles ?? [])];
+  const agentSetting = resolved?.identityAgent;
+  const agent = env.noAgent ? undefined : agentSetting === 'none' ? undefined : agentSetting && agentSetting !== 'SSH_AUTH_SOCK' ? agentSetting : process.env.SSH_AUTH_SOCK || undefined;
+
+  const gateway = (env.gateway as string | undefined) || undefined;
+  let jump: ConnectTarget | undefined;
+  let proxyCommand: string | undefined;
+  if (gateway && options.viaGateway !== false && gateway !== text) {
+    jump = await resolveTarget(gateway, { viaGateway: false, seen });
+  } else if (resolved?.proxyJump?.length) {
+    for (const [index, hop] of resolved.proxyJump.entries()) {
+      const hopTarget: ConnectTarget = await resolveTarget(hop, { viaGateway: false, seen: new Set(seen) });
+      // Later hops go through the earlier ones: a,b means a, then b through a.
+      jump = index === 0 ? hopTarget : { ...hopTarget, jump, key: `${hopTarget.key.split(' via ')[0]} via ${jump!.key}` };
+    }
+  } else if (resolved?.proxyCommand) {
+    proxyCommand = resolved.proxyCommand;
+  }
+
+  const hostname = resolved?.hostname ?? spec.host;
+  const finalPort = port ?? resolved?.port ?? 22;
+  const finalUser = user ?? resolved?.user ?? localUser;
+  const timeout = configuredValue<number>('timeout') ?? resolved?.connectTimeout ?? (env.timeout as number | undefined) ?? 10;
+  const keepalive = configuredValue<number>('keepalive') ?? resolved?.serverAliveInterval ?? (env.keepalive as number | undefined) ?? 0;
+  const key = `${formatHostString({ user: finalUser, host: hostname, port: finalPort })}${jump ? ` via ${jump.key}` : ''}${proxyCommand ? ` via [${proxyCommand}]` : ''}`;
+  const knownHostsFile = configuredValue<string>('knownHostsFile');
+  return {
+    key,
+    label: text,
+    hostname,
+    port: finalPort,
+    user: finalUser,
+    identityFiles,
+    identitiesOnly: resolved?.identitiesOnly ?? false,
+    agent,
+    useDefaultIdentities: !env.noKeys && !(resolved?.identitiesOnly && identityFiles.length > 0),
+    jump,
+    proxyCommand,
+    connectTimeout: timeout,
+    keepaliveInterval: keepalive,
+    keepaliveCountMax: resolved?.serverAliveCountMax ?? 3,
+    connectionAttempts: (env.connectionAttempts as number | undefined) ?? 1,
+    hostKeyPolicy: configuredValue<HostKeyPolicy>('hostKeyPolicy') ?? policyFrom(resolved?.strictHostKeyChecking) ?? (env.hostKeyPolicy as HostKeyPolicy | undefined) ?? 'accept-new',
+    knownHostsFiles: knownHostsFile ? [knownHostsFile] : (resolved?.userKnownHostsFiles ?? [`${homedir()}/.ssh/known_hosts`]),
+    forwardAgent: Boolean(configuredValue<boolean>('forwardAgent') ?? resolved?.forwardAgent ?? false),
+    compression: resolved?.compression ?? false,
+    passwordKeys: [text, formatHostString({ user: finalUser, host: spec.host, port: finalPort }), spec.host],
+  };
+}

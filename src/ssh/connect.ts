@@ -6,7 +6,7 @@ import type { Client as ClientType, ConnectConfig } from 'ssh2';
 import { env } from '../env/env.ts';
 import { FabError } from '../errors.ts';
 import { events } from '../report/events.ts';
-import { createAuthHandler } from './auth.ts';
+import { createAuthHandler, isRecoverableAuthError } from './auth.ts';
 import { makeHostVerifier } from './host-key-policy.ts';
 import type { ConnectTarget } from './target.ts';
 
@@ -72,7 +72,7 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
     policy: target.hostKeyPolicy,
     files: target.knownHostsFiles,
     writeFile: target.knownHostsFiles[0]!,
-    host: target.hostname,
+    host: target.hostKeyName,
     port: target.port,
     displayName: target.label,
     onWarning: (message) => events.emit({ kind: 'warning', host: target.label, message }),
@@ -82,7 +82,10 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
     username: target.user,
     ...(target.agent ? { agent: target.agent } : {}),
     identityFiles: target.identityFiles,
+    configIdentityFiles: target.configIdentityFiles,
+    identitiesOnly: target.identitiesOnly,
     useDefaultIdentities: target.useDefaultIdentities,
+    onDebug: (message) => events.emit({ kind: 'debug', host: target.label, message }),
     getPassword: password,
     getPassphrase: async () => env.keyPassphrase as string | undefined,
   });
@@ -105,21 +108,24 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
   };
   const client = new Client();
   return new Promise<ClientType>((resolve, reject) => {
-    let ready = false;
-    client.once('ready', () => {
-      ready = true;
-      resolve(client);
-    });
-    client.once('error', (error: Error & { level?: string }) => {
-      if (ready) return;
+    let settled = false;
+    const settle = (error: FabError | undefined) => {
+      if (settled) return;
+      settled = true;
+      if (!error) return resolve(client);
       client.end();
-      if (verifier.error) return reject(verifier.error);
-      if (error.level === 'client-authentication') return reject(auth.failure());
-      reject(connectError(target, error));
+      reject(error);
+    };
+    client.once('ready', () => settle(undefined));
+    // A persistent listener: ssh2 also emits errors it recovers from during auth (an absent agent,
+    // a key it cannot use), and a later error with no listener would crash the process.
+    client.on('error', (error: Error & { level?: string }) => {
+      if (settled || isRecoverableAuthError(error)) return;
+      if (verifier.error) return settle(verifier.error);
+      if (error.level === 'client-authentication' || auth.methodsTried().length > 0) return settle(auth.failure());
+      settle(connectError(target, error));
     });
-    client.once('close', () => {
-      if (!ready) reject(verifier.error ?? connectError(target, new Error('connection closed during the handshake')));
-    });
+    client.once('close', () => settle(verifier.error ?? connectError(target, new Error('connection closed during the handshake'))));
     client.connect(config);
   });
 }

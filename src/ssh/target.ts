@@ -4,6 +4,7 @@ import { UsageError } from '../errors.ts';
 import { parseHostString, formatHostString } from '../hosts/spec.ts';
 import { loadSshConfig, resolveSshHost, type SshConfigFile } from '../hosts/ssh-config.ts';
 import type { HostKeyPolicy } from './host-key-policy.ts';
+import { expandHome } from './keys.ts';
 
 /** Everything needed to open one SSH connection, resolved from the host string, env and ssh_config. */
 export interface ConnectTarget {
@@ -14,8 +15,13 @@ export interface ConnectTarget {
   hostname: string;
   port: number;
   user: string;
+  /** -i / env.keyFilename: a missing one is an error. */
   identityFiles: string[];
+  /** ssh_config IdentityFile: missing ones are skipped, as OpenSSH does. */
+  configIdentityFiles: string[];
   identitiesOnly: boolean;
+  /** The name known_hosts records: HostKeyAlias, else HostName. */
+  hostKeyName: string;
   agent: string | undefined;
   useDefaultIdentities: boolean;
   /** The hop this connection is made through (ProxyJump / gateway), itself a pooled connection. */
@@ -37,7 +43,7 @@ const configCache = new Map<string, Promise<SshConfigFile | undefined>>();
 
 function sshConfig(): Promise<SshConfigFile | undefined> {
   if (env.useSshConfig === false) return Promise.resolve(undefined);
-  const path = (env.sshConfigPath as string | undefined) ?? `${homedir()}/.ssh/config`;
+  const path = expandHome((env.sshConfigPath as string | undefined) ?? '~/.ssh/config');
   let loaded = configCache.get(path);
   if (!loaded) configCache.set(path, (loaded = loadSshConfig(path)));
   return loaded;
@@ -83,7 +89,8 @@ export async function resolveTarget(text: string, options: { viaGateway?: boolea
     : undefined;
 
   const keyFiles = (env.keyFilename as string[] | string | undefined) ?? [];
-  const identityFiles = [...(Array.isArray(keyFiles) ? keyFiles : [keyFiles]), ...(resolved?.identityFiles ?? [])];
+  const identityFiles = (Array.isArray(keyFiles) ? keyFiles : [keyFiles]).map(expandHome);
+  const configIdentityFiles = resolved?.identityFiles ?? [];
   const agentSetting = resolved?.identityAgent;
   const agent = env.noAgent ? undefined : agentSetting === 'none' ? undefined : agentSetting && agentSetting !== 'SSH_AUTH_SOCK' ? agentSetting : process.env.SSH_AUTH_SOCK || undefined;
 
@@ -116,9 +123,11 @@ export async function resolveTarget(text: string, options: { viaGateway?: boolea
     port: finalPort,
     user: finalUser,
     identityFiles,
+    configIdentityFiles,
     identitiesOnly: resolved?.identitiesOnly ?? false,
+    hostKeyName: resolved?.hostKeyAlias ?? hostname,
     agent,
-    useDefaultIdentities: !env.noKeys && !(resolved?.identitiesOnly && identityFiles.length > 0),
+    useDefaultIdentities: !env.noKeys && (resolved?.useDefaultIdentityFiles ?? true) && !(resolved?.identitiesOnly && identityFiles.length + configIdentityFiles.length > 0),
     jump,
     proxyCommand,
     connectTimeout: timeout,
@@ -126,7 +135,7 @@ export async function resolveTarget(text: string, options: { viaGateway?: boolea
     keepaliveCountMax: resolved?.serverAliveCountMax ?? 3,
     connectionAttempts: (env.connectionAttempts as number | undefined) ?? 1,
     hostKeyPolicy: configuredValue<HostKeyPolicy>('hostKeyPolicy') ?? policyFrom(resolved?.strictHostKeyChecking) ?? (env.hostKeyPolicy as HostKeyPolicy | undefined) ?? 'accept-new',
-    knownHostsFiles: knownHostsFile ? [knownHostsFile] : (resolved?.userKnownHostsFiles ?? [`${homedir()}/.ssh/known_hosts`]),
+    knownHostsFiles: knownHostsFile ? [expandHome(knownHostsFile)] : (resolved?.userKnownHostsFiles ?? [`${homedir()}/.ssh/known_hosts`]),
     forwardAgent: Boolean(configuredValue<boolean>('forwardAgent') ?? resolved?.forwardAgent ?? false),
     compression: resolved?.compression ?? false,
     passwordKeys: [text, formatHostString({ user: finalUser, host: spec.host, port: finalPort }), spec.host],

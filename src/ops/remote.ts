@@ -21,21 +21,22 @@ export function ptyOptions(): PseudoTtyOptions {
   return { term: process.env.TERM || 'xterm', rows: out.isTTY ? out.rows : 24, cols: out.isTTY ? out.columns : 80 };
 }
 
-/** Wraps an exec channel as a CommandProcess for the shared IO loop. */
+/**
+ * Wraps an exec channel as a CommandProcess for the shared IO loop. The exit status is read from the
+ * channel's 'close' event, which ssh2 emits with it: an 'exit' listener added after the channel opened
+ * misses a status that arrived in the same packet batch as the open confirmation (a fast command
+ * behind a gateway does that).
+ */
 export function channelProcess(connection: PooledConnection, channel: ClientChannel, pty: boolean): CommandProcess {
+  const stderrEnded = pty ? Promise.resolve() : new Promise<void>((resolve) => channel.stderr.once('close', resolve).once('end', resolve));
   const exit = new Promise<{ code: number | null; signal: string | null }>((resolve, reject) => {
-    let code: number | null = null;
-    let signal: string | null = null;
-    let exited = false;
-    channel.on('exit', (exitCode: number | null, signalName?: string) => {
-      exited = true;
-      if (exitCode !== null && exitCode !== undefined) code = exitCode;
-      else signal = signalName ?? null;
-    });
-    channel.once('close', () => {
-      if (!exited && !connection.alive) {
+    channel.once('close', (code?: number | null, signal?: string) => {
+      if (code === undefined && !connection.alive) {
         reject(new FabError('CONNECT_FAILED', `${connection.target.label}: the connection was lost while the command ran`, { host: connection.target.label }));
-      } else resolve({ code, signal });
+        return;
+      }
+      const status = { code: typeof code === 'number' ? code : null, signal: code === null ? (signal ?? null) : null };
+      void stderrEnded.then(() => resolve(status));
     });
   });
   let closeTimer: NodeJS.Timeout | undefined;

@@ -606,7 +606,7 @@ async function startListening(tb: Testbed, name: 'direct' | 'bastion', timeoutMs
       name === 'direct'
         ? launch(tb, name, SSHD, ['-D', ...sshdArgs(tb, name), '-p', String(port), '-o', 'ListenAddress=127.0.0.1'])
         : launch(tb, name, 'socat', [
-            `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`,
+            `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,nodelay`,
             `EXEC:ip netns exec ${tb.netns} ${SSHD} -i ${sshdArgs(tb, name).join(' ')}`,
           ]);
     try {

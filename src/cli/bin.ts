@@ -6,7 +6,7 @@ import { formatFatal, main } from './main.ts';
 const argv = process.argv.slice(2);
 const debug = argv.includes('--debug');
 
-main(argv, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() }).then(
+main(argv, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), stdin: process.stdin }).then(
   (code) => {
     process.exitCode = code;
   },

@@ -22,12 +22,18 @@ import { parseCli, setVersion, type CliOptions } from './options.ts';
 import { findTask, formatTaskDetails, formatTaskList } from './list.ts';
 import { writeStarterFabfile } from './init.ts';
 import { completionScript } from './completion.ts';
+import { shellExitCode, shellPlanItem } from './shell.ts';
+import { ask } from '../ops/prompt.ts';
+import { askSudoPasswordUpFront, resetSudoPasswords } from '../ops/sudo-password.ts';
+import { setTerminal, type TerminalInput } from '../ops/terminal.ts';
 
 export interface Io {
   stdout: Writable;
   stderr: Writable;
   cwd: string;
   home?: string;
+  /** Where answers to prompts and an interactive shell's keys come from; absent: no one can answer. */
+  stdin?: TerminalInput;
 }
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -90,6 +96,15 @@ function exitCodeFor(outcomes: TaskOutcome[]): number {
   return outcomes.some((outcome) => !outcome.ok) ? ExitCode.taskFailed : ExitCode.ok;
 }
 
+/** -I and --prompt-for-sudo-password: asked once, before anything connects or any task runs. */
+async function askUpFront(options: CliOptions): Promise<void> {
+  if (options.promptForPassword) {
+    const password = await ask({ host: undefined, text: 'Login password (for every host):', secret: true, remedy: 'set env.password in a config file instead of -I' });
+    envStore.set('password', password, 'cli');
+  }
+  if (options.promptForSudoPassword) await askSudoPasswordUpFront();
+}
+
 /** The whole `fab` run. Returns the exit status; errors a user can cause come back as FabErrors. */
 export async function main(argv: string[], io: Io): Promise<number> {
   const options = await parseCli(argv, (text) => io.stdout.write(text));
@@ -106,6 +121,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 
   envStore.reset();
+  resetSudoPasswords();
+  setTerminal({ input: io.stdin, questions: io.stderr, screen: io.stdout });
   envStore.setLayer('defaults', { ...DEFAULTS, hosts: [], roles: [], roledefs: {}, excludeHosts: [] }, 'defaults');
   for (const layer of await loadConfigLayers({ cwd: io.cwd, home: io.home ?? homedir(), ...(options.config ? { configFile: options.config } : {}) })) {
     if (layer.name !== 'defaults') envStore.setLayer(layer.name, layer.values, layer.source);
@@ -113,7 +130,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   envStore.setLayer('cli', flagsToEnv(options), 'command line');
   setRunLevels(expandLevels(options.hide), expandLevels(options.show));
 
-  const needsFabfile = options.list || options.display !== undefined || options.tasks.length > 0 || options.adHoc === undefined;
+  const shell = options.command === 'shell';
+  const needsFabfile = options.list || options.display !== undefined || options.tasks.length > 0 || (options.adHoc === undefined && !shell);
   let registry = new TaskRegistry();
   let fabfilePath = '';
   if (needsFabfile) {
@@ -128,19 +146,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stdout.write(formatTaskDetails(registry, options.display));
     return ExitCode.ok;
   }
-  if (options.tasks.length === 0 && options.adHoc === undefined) {
+  if (options.tasks.length === 0 && options.adHoc === undefined && !shell) {
     if (registry.defaultTask === undefined) {
       throw new UsageError(`no task given; name one (fab TASK), or mark one with task({ default: true }, ...). Tasks: ${registry.names().join(', ') || 'none'}`);
     }
     options.tasks.push(registry.defaultTask);
   }
 
-  const items = planTasks(options, registry, io);
+  const items = shell ? [shellPlanItem(options.shellCommand)] : planTasks(options, registry, io);
   const color = colorSupported(io.stdout as { isTTY?: boolean }, options.noColor);
   const detach = new LineReporter(io.stdout, io.stderr, color).attach(events);
   try {
+    await askUpFront(options);
     const outcomes = await runPlan(items, { hosts: options.hosts, roles: options.roles, excludeHosts: options.excludeHosts });
-    return exitCodeFor(outcomes);
+    return shell ? shellExitCode(outcomes) : exitCodeFor(outcomes);
   } finally {
     await closeAll();
     detach();

@@ -24,7 +24,9 @@ export type FabEvent =
   | { kind: 'connect'; host: string; via?: string; state: 'connecting' | 'connected' | 'closed' | 'failed'; message?: string }
   | { kind: 'warning'; host?: string; message: string }
   | { kind: 'status'; host?: string; message: string }
-  | { kind: 'debug'; host?: string; message: string };
+  | { kind: 'debug'; host?: string; message: string }
+  /** The terminal is taken by a question (or an interactive shell, `shell: true`): renderers pause until 'end'. */
+  | { kind: 'prompt'; host?: string; state: 'start' | 'end'; shell?: boolean };
 
 export type EventListener = (event: FabEvent) => void;
 

@@ -49,15 +49,30 @@ export function channelProcess(connection: PooledConnection, channel: ClientChan
     exit,
     terminate: () => {
       // Ask sshd to signal the process, then close the channel; closing alone would leave it running.
-      try {
-        channel.signal('TERM');
-      } catch {
-        /* the channel is gone already */
-      }
+      signalChannel(channel, 'TERM');
       closeTimer ??= setTimeout(() => channel.close(), TERMINATE_GRACE_MS);
       closeTimer.unref();
     },
   };
+}
+
+interface ChannelInternals {
+  outgoing: { id: number; state: string };
+  _client: { _protocol: { signal(id: number, name: string): void } };
+}
+
+/**
+ * Sends a signal request. ssh2's channel.signal() drops it silently once our side has sent EOF (which every
+ * command without stdin has), though the protocol allows requests until the channel closes.
+ */
+export function signalChannel(channel: ClientChannel, name: string): void {
+  const { outgoing, _client } = channel as unknown as ChannelInternals;
+  if (outgoing.state !== 'open' && outgoing.state !== 'eof') return;
+  try {
+    _client._protocol.signal(outgoing.id, name);
+  } catch {
+    /* the connection is gone already */
+  }
 }
 
 /** Opens an exec channel on the host's pooled connection and runs line there. */

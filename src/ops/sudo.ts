@@ -65,6 +65,7 @@ export async function sudo(first: string | TemplateStringsArray, ...rest: unknow
     start: () => startRemote(host.text, line, pty),
     ...settings,
     responders: [promptResponder, wrongPassword, ...settings.responders],
+    hiddenText: prompt,
     onResponderMatch: ({ responder, count }) => {
       if (responder === wrongPassword || (responder === promptResponder && count > 1)) {
         if (sent) refuseSudoPassword(sent.value);

@@ -1,15 +1,9 @@
-import type { PseudoTtyOptions } from 'ssh2';
 import { FabError } from '../errors.ts';
 import { connectionFor } from '../ssh/pool.ts';
-import { requireHost } from './remote.ts';
+import { ptyOptions, requireHost } from './remote.ts';
 import { remoteLine } from './run.ts';
 import { joinTerminal } from './shell-session.ts';
-import { terminalSize, terminalUnavailable, withTerminal } from './terminal.ts';
-
-function terminalPty(): PseudoTtyOptions {
-  const { cols, rows } = terminalSize();
-  return { term: process.env.TERM || 'xterm-256color', cols, rows };
-}
+import { terminalUnavailable, withTerminal } from './terminal.ts';
 
 /**
  * Opens an interactive shell on the current host, on a pty sized to the local terminal, and returns
@@ -27,7 +21,7 @@ export async function openShell(command?: string): Promise<number> {
     host.text,
     async (terminal) => {
       const connection = await connectionFor(host.text);
-      const pty = terminalPty();
+      const pty = ptyOptions();
       const channel = command === undefined ? await connection.shell(pty) : await connection.exec(remoteLine(command, {}), { pty });
       const lost = () =>
         connection.alive ? undefined : new FabError('CONNECT_FAILED', `${host.text}: the connection was lost during the interactive shell`, { host: host.text });

@@ -38,7 +38,7 @@ export async function askSudoPasswordUpFront(): Promise<void> {
 function configured(host: string, explicit: string | undefined): SudoPassword[] {
   const passwords = (env.passwords as Record<string, string> | undefined) ?? {};
   const candidates: [unknown, string][] = [
-    [explicit, 'the password given to sudo()'],
+    [explicit, 'the password option of sudo()'],
     [env.sudoPassword, 'env.sudoPassword'],
     [passwords[host], `env.passwords[${JSON.stringify(host)}]`],
     [env.password, 'env.password (the login password)'],
@@ -87,7 +87,7 @@ export async function sudoPasswordFor(host: string, explicit: string | undefined
   }
   const refusedEarlier = candidates.find((candidate) => refused.has(candidate.value));
   const remedy = refusedEarlier
-    ? `sudo refused ${refusedEarlier.source} earlier in this run; correct it`
+    ? `sudo refused the password from ${refusedEarlier.source} earlier in this run; correct it`
     : 'set env.sudoPassword (in a config file), or run with --prompt-for-sudo-password at a terminal';
   const entry = typed(host, perHostMode, remedy);
   const value = await entry.answer;

@@ -69,8 +69,8 @@ export async function sudo(first: string | TemplateStringsArray, ...rest: unknow
     onResponderMatch: ({ responder, count }) => {
       if (responder === wrongPassword || (responder === promptResponder && count > 1)) {
         if (sent) refuseSudoPassword(sent.value);
-        const what = sent?.source ?? 'the password';
-        return new FabError('SUDO_PASSWORD', `sudo on ${host.text} refused ${what} (wrong sudo password); it is not sent again in this run`, { host: host.text });
+        const from = sent ? ` from ${sent.source}` : '';
+        return new FabError('SUDO_PASSWORD', `sudo on ${host.text} refused the password${from} (wrong sudo password); it is not sent again in this run`, { host: host.text });
       }
       return undefined;
     },

@@ -22,9 +22,15 @@ export interface SudoOptions extends CommandOptions {
 /** A prompt no command prints by accident: answering it is safe. */
 const RUN_TOKEN = randomBytes(4).toString('hex');
 
-function sudoPrompt(): string {
+/**
+ * sudo's prompt as it prints it, and as written in its argv. sudo prints `%%` as `%`, so the argv form
+ * never looks like the prompt: a command that lists processes (ps) under sudo is not taken for sudo
+ * asking again (which would read as a wrong password).
+ */
+function sudoPrompt(): { shown: string; argument: string } {
   const configured = env.sudoPrompt as string | undefined;
-  return configured && envStore.origin('sudoPrompt') !== 'defaults' ? configured : `[sudo] fabts password (${RUN_TOKEN}):`;
+  const shown = configured && envStore.origin('sudoPrompt') !== 'defaults' ? configured : `[sudo] fabts password (${RUN_TOKEN.slice(0, 4)}%${RUN_TOKEN.slice(4)}):`;
+  return { shown, argument: shown.replace(/%/g, '%%') };
 }
 
 const WRONG_PASSWORD = /Sorry, try again\.|incorrect password attempt/;
@@ -41,13 +47,13 @@ export async function sudo(first: string | TemplateStringsArray, ...rest: unknow
   const host = requireHost('sudo');
   const prompt = sudoPrompt();
   const user = options.user ?? (env.sudoUser as string | undefined);
-  const flags = [`-S -p ${quote(prompt)} -H`, user ? `-u ${quote(user)}` : '', options.group ? `-g ${quote(options.group)}` : ''].filter(Boolean).join(' ');
+  const flags = [`-S -p ${quote(prompt.argument)} -H`, user ? `-u ${quote(user)}` : '', options.group ? `-g ${quote(options.group)}` : ''].filter(Boolean).join(' ');
   // The scope (cd, prefix, exports) runs inside sudo's shell, so it applies as the target user.
   const inner = remoteLine(command, { ...options, shell: '/bin/sh -c' });
   const line = `sudo ${flags} -- ${inner}`;
   let sent: SudoPassword | undefined;
   const promptResponder: Responder = {
-    pattern: new RegExp(prompt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+    pattern: new RegExp(prompt.shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
     secret: true,
     // Looked up (or asked at the terminal) only when sudo really asks.
     answer: async () => {
@@ -65,7 +71,7 @@ export async function sudo(first: string | TemplateStringsArray, ...rest: unknow
     start: () => startRemote(host.text, line, pty),
     ...settings,
     responders: [promptResponder, wrongPassword, ...settings.responders],
-    hiddenText: prompt,
+    hiddenText: prompt.shown,
     onResponderMatch: ({ responder, count }) => {
       if (responder === wrongPassword || (responder === promptResponder && count > 1)) {
         if (sent) refuseSudoPassword(sent.value);

@@ -54,10 +54,15 @@ export async function forwardLocal<T>(spec: LocalForward, fn: (info: { localPort
   const connection = await connectionFor(host);
   const remoteHost = spec.remoteHost ?? '127.0.0.1';
   const open = new Set<Duplex>();
+  let closed = false;
   const server: Server = createServer((socket: Socket) => {
     socket.pause();
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
     connection.forwardOut(remoteHost, spec.remotePort).then(
       (channel) => {
+        // A connection that came in as the forward was closing: nothing to carry it to any more.
+        if (closed) return void channel.destroy();
         splice(socket, channel, open);
         socket.resume();
       },
@@ -76,6 +81,7 @@ export async function forwardLocal<T>(spec: LocalForward, fn: (info: { localPort
   try {
     return await fn({ localPort });
   } finally {
+    closed = true;
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       for (const stream of open) stream.destroy();

@@ -31,7 +31,7 @@ export function resetSudoPasswords(): void {
 
 /** Asks for the sudo password now (--prompt-for-sudo-password, before any task runs). */
 export async function askSudoPasswordUpFront(): Promise<void> {
-  upFront = await ask({ host: undefined, text: 'Sudo password (for every host):', secret: true, remedy: 'set env.sudoPassword in a config file instead' });
+  upFront = await ask({ host: undefined, text: 'sudo password (for every host):', secret: true, remedy: 'set env.sudoPassword in a config file instead' });
   shared = { answer: Promise.resolve(upFront), value: upFront };
 }
 

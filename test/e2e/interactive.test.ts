@@ -213,7 +213,7 @@ describe('passwords asked at a terminal', { skip: noTmux }, () => {
 
   it('--prompt-for-sudo-password asks before any task runs', async () => {
     const terminal = start(['-F', tb.sshConfigPath, '-H', 'direct,web1', '--prompt-for-sudo-password', 'early']);
-    const screen = await terminal.waitFor(/Sudo password \(for every host\):\s*$/m);
+    const screen = await terminal.waitFor(/sudo password \(for every host\):\s*$/m);
     assert.doesNotMatch(screen, /TASK STARTED/);
     terminal.typeLine(tb.password);
     const { status } = await terminal.exit();

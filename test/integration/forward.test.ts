@@ -63,16 +63,21 @@ describe('forwardLocal', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const chosen = (probe.address() as net.AddressInfo).port;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
+    let lingering: net.Socket | undefined;
     const error = await onHost('direct', () =>
       forwardLocal({ localPort: chosen, remotePort: tb.hosts.direct.port }, async ({ localPort }) => {
         assert.equal(localPort, chosen);
         const banners = await Promise.all([firstLine(localPort), firstLine(localPort), firstLine(localPort)]);
         for (const banner of banners) assert.match(banner, /^SSH-2\.0-/);
+        // A connection still open when the callback ends is closed with the forward.
+        lingering = net.connect({ host: '127.0.0.1', port: localPort });
+        await new Promise((resolve) => lingering!.once('data', resolve));
         throw new Error('callback failed');
       }),
     ).catch((e: unknown) => e);
     assert.equal((error as Error).message, 'callback failed');
     assert.equal(await firstLine(chosen), 'ECONNREFUSED');
+    assert.ok(lingering!.destroyed || (await new Promise((resolve) => lingering!.once('close', () => resolve(true)))));
   });
 });
 

@@ -21,6 +21,23 @@ export function ptyOptions(): PseudoTtyOptions {
   return { term: process.env.TERM || 'xterm', rows: out.isTTY ? out.rows : 24, cols: out.isTTY ? out.columns : 80 };
 }
 
+interface ChannelInternals {
+  outgoing?: { id?: number; state?: string };
+  _client?: { _protocol?: { signal(id: number, name: string): void } };
+}
+
+/**
+ * Asks sshd to signal the command's process group. ssh2's channel.signal() silently does nothing once
+ * the channel's input was ended (EOF), which every command without stdin has; SSH allows channel
+ * requests after EOF, so the request is sent through ssh2's protocol object directly then.
+ */
+function signalChannel(channel: ClientChannel, name: string): void {
+  const internals = channel as unknown as ChannelInternals;
+  const { outgoing } = internals;
+  if (outgoing?.id === undefined || (outgoing.state !== 'open' && outgoing.state !== 'eof')) return;
+  internals._client?._protocol?.signal(outgoing.id, name);
+}
+
 /**
  * Wraps an exec channel as a CommandProcess for the shared IO loop. The exit status is read from the
  * channel's 'close' event, which ssh2 emits with it: an 'exit' listener added after the channel opened
@@ -50,7 +67,7 @@ export function channelProcess(connection: PooledConnection, channel: ClientChan
     terminate: () => {
       // Ask sshd to signal the process, then close the channel; closing alone would leave it running.
       try {
-        channel.signal('TERM');
+        signalChannel(channel, 'TERM');
       } catch {
         /* the channel is gone already */
       }

@@ -47,6 +47,28 @@ interface Entry {
 
 const key = (invocation: number, host: string | undefined) => `${invocation}\u0000${host ?? ''}`;
 
+/**
+ * Breaks long lines at spaces to fit `width`, so a failure's command is shown whole (the view truncates
+ * lines that do not fit the terminal).
+ */
+export function wrapLines(text: string, width: number): string {
+  return text
+    .split('\n')
+    .flatMap((line) => {
+      const pieces: string[] = [];
+      let rest = line;
+      while (rest.length > width) {
+        const space = rest.lastIndexOf(' ', width);
+        const cut = space > width / 2 ? space : width;
+        pieces.push(rest.slice(0, cut));
+        rest = rest.slice(cut).replace(/^ /, '');
+      }
+      pieces.push(rest);
+      return pieces;
+    })
+    .join('\n');
+}
+
 function lastLine(text: string): string {
   const lines = text.split(/\r?\n|\r/).map((line) => line.trimEnd()).filter(Boolean);
   return lines.at(-1) ?? '';
@@ -129,7 +151,8 @@ export class ListrReporter {
     lane.progress = '';
     lane.dirty = true;
     this.flush(lane);
-    if (end.status === 'failed') throw new Error(end.message);
+    // Lane messages sit two levels in, after a marker: keep them inside the terminal's width.
+    if (end.status === 'failed') throw new Error(wrapLines(end.message, Math.max(20, (process.stdout.columns || 80) - 8)));
     if (end.status === 'skipped') wrapper.skip(`${title}: ${end.message}`);
   }
 

@@ -61,27 +61,35 @@ test('Ctrl-C typed at the terminal: running lanes end as interrupted, the summar
   assert.match(screen, /^Summary: 2 interrupted in /m);
 });
 
-test('the view steps aside while a question is asked at the terminal (prompt events) and comes back after', async () => {
+test('the view steps aside while a question is asked (prompt events) and comes back after; lanes show transfer progress', async () => {
   const events = pathToFileURL(join(FAB_BIN, '..', '..', 'report', 'events.js')).href;
   // An ES module, so it shares the running fab's event bus (a .ts fabfile here would be compiled to CommonJS).
   writeFileSync(
-    join(project.dir, 'ask.mjs'),
-    `import { task, run } from 'fabts';
+    join(project.dir, 'events.mjs'),
+    `import { task, run, env } from 'fabts';
 import { events } from ${JSON.stringify(events)};
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export const ask = task(async () => {
   await run('echo before-prompt; sleep 0.3');
   events.emit({ kind: 'prompt', state: 'start' });
   process.stderr.write('QUESTION? ');
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  await sleep(400);
   process.stderr.write('yes\\n');
   events.emit({ kind: 'prompt', state: 'end' });
   await run('echo after-prompt; sleep 0.3');
 });
+export const upload = task(async () => {
+  for (const kib of [0, 512, 1024]) {
+    events.emit({ kind: 'transfer', host: env.hostString, direction: 'put', local: '/tmp/app.tgz', remote: '/srv/app.tgz', bytes: kib * 1024, total: 1048576, done: kib === 1024 });
+    await sleep(400);
+  }
+});
 `,
   );
-  const { code, screen } = await inPty(['-f', join(project.dir, 'ask.mjs'), '-H', 'web1', 'ask']);
+  const { code, screen } = await inPty(['-f', join(project.dir, 'events.mjs'), '-H', 'web1', 'ask', 'upload']);
   assert.equal(code, 0, screen);
   const question = screen.indexOf('QUESTION? yes');
   assert.ok(question > screen.indexOf('› before-prompt'), screen);
   assert.ok(question !== -1 && question < screen.indexOf('› after-prompt'), 'the question showed while asked, not after the run');
+  assert.match(screen, /^ {4}› put app\.tgz 50% \(0\.5\/1\.0 MiB\)$/m);
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { FAB_BIN, type FabRun } from './fab.ts';
+import { FAB_BIN, collectRun, type FabRun } from './fab.ts';
 
 /**
  * Runs the built `fab` under a real pseudo-terminal (python3's pty module) of the given size, the way a
@@ -50,21 +50,10 @@ export function fabInPty(
   args: string[],
   options: { cwd: string; env?: Record<string, string>; cols?: number; rows?: number; interruptWhen?: RegExp; timeoutMs?: number },
 ): Promise<PtyRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('python3', ['-c', PTY_RUNNER, String(options.cols ?? 100), String(options.rows ?? 40), options.interruptWhen?.source ?? '', process.execPath, FAB_BIN, ...args], {
-      cwd: options.cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: options.env?.HOME ?? options.cwd, LANG: 'C.UTF-8', TERM: 'xterm-256color', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, screen: stripAnsi(stdout) });
-    });
+  const child = spawn('python3', ['-c', PTY_RUNNER, String(options.cols ?? 100), String(options.rows ?? 40), options.interruptWhen?.source ?? '', process.execPath, FAB_BIN, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: options.env?.HOME ?? options.cwd, LANG: 'C.UTF-8', TERM: 'xterm-256color', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return collectRun(child, options.timeoutMs).then((run) => ({ ...run, screen: stripAnsi(run.stdout) }));
 }

@@ -6,7 +6,9 @@ import { formatFatal, main } from './main.ts';
 // The only file that touches process.argv and process.exit.
 const argv = process.argv.slice(2);
 const debug = argv.includes('--debug');
-const interrupts = handleInterrupts((code) => process.exit(code), process.stdout);
+// stdout's own write, taken before the terminal view replaces it (to hold what tasks print while it draws).
+const terminal = { isTTY: process.stdout.isTTY, write: process.stdout.write.bind(process.stdout) };
+const interrupts = handleInterrupts((code) => process.exit(code), terminal);
 
 /** After an interrupt, a task stuck in its own code must not keep fab alive: exit once output is out. */
 function exitSoonIfInterrupted(): void {

@@ -43,6 +43,8 @@ export interface KnownSettings {
   poolSize: number;
   /** SSH handshakes in flight at once. */
   maxStartups: number;
+  /** Channels open at once on one connection (OpenSSH's MaxSessions; lowered on its own when a server allows fewer). */
+  maxSessions: number;
   warnOnly: boolean;
   okReturnCodes: number[];
   shell: string;
@@ -64,7 +66,7 @@ type DefaultedKey =
   | 'hosts' | 'roles' | 'roledefs' | 'excludeHosts' | 'passwords' | 'keyFilename'
   | 'noAgent' | 'noKeys' | 'forwardAgent' | 'useSshConfig' | 'sshConfigPath'
   | 'timeout' | 'connectionAttempts' | 'keepalive' | 'hostKeyPolicy' | 'knownHostsFile'
-  | 'parallel' | 'maxStartups' | 'warnOnly' | 'okReturnCodes' | 'shell' | 'pty' | 'sudoPrompt'
+  | 'parallel' | 'maxStartups' | 'maxSessions' | 'warnOnly' | 'okReturnCodes' | 'shell' | 'pty' | 'sudoPrompt'
   | 'skipBadHosts' | 'abortOnPrompts' | 'dryRun';
 
 /** The defaults every other layer sits on. Keys absent here have no default (see the notes). */
@@ -100,6 +102,7 @@ export const DEFAULTS: Readonly<DefaultSettings> = deepFreeze({
   knownHostsFile: '~/.ssh/known_hosts',
   parallel: false,
   maxStartups: 10,
+  maxSessions: 10,
   warnOnly: false,
   okReturnCodes: [0],
   shell: '/bin/sh -c',
@@ -154,6 +157,7 @@ const SPECS: Readonly<Record<KnownKey, KeySpec>> = {
   parallel: bool,
   poolSize: { kind: 'number', integer: true, min: 1, expected: 'a whole number, 1 or more' },
   maxStartups: { kind: 'number', integer: true, min: 1, expected: 'a whole number, 1 or more' },
+  maxSessions: { kind: 'number', integer: true, min: 1, expected: 'a whole number, 1 or more' },
   warnOnly: bool,
   okReturnCodes: { kind: 'numberList' },
   shell: { kind: 'string', nonEmpty: true },

@@ -7,6 +7,7 @@ import { isHidden } from '../report/levels.ts';
 import { Result } from './result.ts';
 import { interruptedError, isInterrupted, trackProcess } from './abort.ts';
 import { ResponderSet, type Responder } from './responders.ts';
+import { TextScrubber } from './scrub.ts';
 
 /** A started process, local or remote: the only things the shared IO loop needs from a backend. */
 export interface CommandProcess {
@@ -56,6 +57,8 @@ export interface CommandSpec {
   /** Largest stdout/stderr kept in the Result, in bytes; the tail is kept beyond it. */
   maxCapture: number;
   dryRun: boolean;
+  /** Text cut out of the output (captured and shown) wherever it appears: sudo's prompt. Responders still see it. */
+  hiddenText?: string;
   /** Turns a second appearance of the sudo prompt into a clear error, and the like. */
   onResponderMatch?: (match: { responder: Responder; count: number }) => FabError | undefined;
 }
@@ -136,10 +139,17 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
     proc.terminate();
   };
 
+  const scrubbers = spec.hiddenText ? { stdout: new TextScrubber(spec.hiddenText), stderr: new TextScrubber(spec.hiddenText) } : undefined;
+  const show = (stream: 'stdout' | 'stderr', text: string, bytes: Buffer) => {
+    const shown = scrubbers ? scrubbers[stream].push(text) : text;
+    if (!shown) return;
+    captures[stream].add(shown);
+    events.emit({ kind: 'output', host, stream, text: shown, bytes: shown === text ? bytes : Buffer.from(shown), hidden: streamHidden(spec.hide, stream) });
+  };
+
   const onData = (stream: 'stdout' | 'stderr', decoder: StringDecoder) => (bytes: Buffer) => {
     const text = decoder.write(bytes);
-    captures[stream].add(text);
-    events.emit({ kind: 'output', host, stream, text, bytes, hidden: streamHidden(spec.hide, stream) });
+    show(stream, text, bytes);
     for (const match of responders.feed(stream, text)) {
       const count = (counts.get(match.responder) ?? 0) + 1;
       counts.set(match.responder, count);
@@ -189,8 +199,13 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
     untrack();
   }
   for (const [stream, decoder] of [['stdout', stdoutDecoder], ['stderr', stderrDecoder]] as const) {
-    const rest = decoder.end();
-    if (rest) captures[stream].add(rest);
+    // The decoder's tail is an incomplete character whose raw bytes went out already; held-back text did not.
+    const decoded = decoder.end();
+    const rest = scrubbers ? scrubbers[stream].push(decoded) + scrubbers[stream].end() : decoded;
+    if (rest) {
+      captures[stream].add(rest);
+      events.emit({ kind: 'output', host, stream, text: rest, bytes: scrubbers ? Buffer.from(rest) : Buffer.alloc(0), hidden: streamHidden(spec.hide, stream) });
+    }
   }
 
   const ok = !timedOut && failure === undefined && exit.code !== null && spec.okReturnCodes.includes(exit.code);

@@ -21,23 +21,6 @@ export function ptyOptions(): PseudoTtyOptions {
   return { term: process.env.TERM || 'xterm', rows: out.isTTY ? out.rows : 24, cols: out.isTTY ? out.columns : 80 };
 }
 
-interface ChannelInternals {
-  outgoing?: { id?: number; state?: string };
-  _client?: { _protocol?: { signal(id: number, name: string): void } };
-}
-
-/**
- * Asks sshd to signal the command's process group. ssh2's channel.signal() silently does nothing once
- * the channel's input was ended (EOF), which every command without stdin has; SSH allows channel
- * requests after EOF, so the request is sent through ssh2's protocol object directly then.
- */
-function signalChannel(channel: ClientChannel, name: string): void {
-  const internals = channel as unknown as ChannelInternals;
-  const { outgoing } = internals;
-  if (outgoing?.id === undefined || (outgoing.state !== 'open' && outgoing.state !== 'eof')) return;
-  internals._client?._protocol?.signal(outgoing.id, name);
-}
-
 /**
  * Wraps an exec channel as a CommandProcess for the shared IO loop. The exit status is read from the
  * channel's 'close' event, which ssh2 emits with it: an 'exit' listener added after the channel opened
@@ -66,15 +49,30 @@ export function channelProcess(connection: PooledConnection, channel: ClientChan
     exit,
     terminate: () => {
       // Ask sshd to signal the process, then close the channel; closing alone would leave it running.
-      try {
-        signalChannel(channel, 'TERM');
-      } catch {
-        /* the channel is gone already */
-      }
+      signalChannel(channel, 'TERM');
       closeTimer ??= setTimeout(() => channel.close(), TERMINATE_GRACE_MS);
       closeTimer.unref();
     },
   };
+}
+
+interface ChannelInternals {
+  outgoing: { id: number; state: string };
+  _client: { _protocol: { signal(id: number, name: string): void } };
+}
+
+/**
+ * Sends a signal request. ssh2's channel.signal() drops it silently once our side has sent EOF (which every
+ * command without stdin has), though the protocol allows requests until the channel closes.
+ */
+export function signalChannel(channel: ClientChannel, name: string): void {
+  const { outgoing, _client } = channel as unknown as ChannelInternals;
+  if (outgoing.state !== 'open' && outgoing.state !== 'eof') return;
+  try {
+    _client._protocol.signal(outgoing.id, name);
+  } catch {
+    /* the connection is gone already */
+  }
 }
 
 /** Opens an exec channel on the host's pooled connection and runs line there. */

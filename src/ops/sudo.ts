@@ -70,6 +70,7 @@ export async function sudo(first: string | TemplateStringsArray, ...rest: unknow
     connect: () => connectionFor(host.text),
     ...settings,
     responders: [promptResponder, wrongPassword, ...settings.responders],
+    hiddenText: prompt,
     onResponderMatch: ({ responder, count }) => {
       if (responder === wrongPassword || (responder === promptResponder && count > 1)) {
         return new FabError('SUDO_PASSWORD', `sudo on ${host.text} refused the password (wrong sudo password); check env.sudoPassword or the password given`, { host: host.text });

@@ -16,7 +16,7 @@ import type { RunPlanItem } from '../exec/runner.ts';
 import { setExecuteRegistry } from '../exec/execute.ts';
 import { expandFailed, mentionsFailed } from '../exec/last-run.ts';
 import { run } from '../ops/run.ts';
-import { writeErrorDocument } from '../report/json.ts';
+import { writeBareDocument } from '../report/json.ts';
 import { setRunLevels } from '../report/levels.ts';
 import { runSession } from './session.ts';
 import { parseCli, setVersion, type CliOptions } from './options.ts';
@@ -109,7 +109,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return await runCommand(options, io);
   } catch (error) {
     // --json promises one document on stdout, also when the run cannot start.
-    if (options.json) writeErrorDocument(io.stdout, error, error instanceof FabError ? error.exitCode : ExitCode.taskFailed);
+    if (options.json) writeBareDocument(io.stdout, error instanceof FabError ? error.exitCode : ExitCode.taskFailed, error);
     throw error;
   }
 }
@@ -162,6 +162,7 @@ async function runCommand(options: CliOptions, io: Io): Promise<number> {
     envStore.set('hosts', options.hosts, 'cli');
     if (options.hosts.length === 0) {
       io.stderr.write(`fab: no host failed in the last run from ${projectDir}; nothing to do (-H @failed)\n`);
+      if (options.json) writeBareDocument(io.stdout, ExitCode.ok);
       return ExitCode.ok;
     }
   }

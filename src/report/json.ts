@@ -59,7 +59,8 @@ export function writeRunDocument(out: Writable, recorder: RunRecorder, exitCode:
   out.write(`${JSON.stringify(runDocument(recorder, exitCode, meta), null, 2)}\n`);
 }
 
-/** For a run that failed before any task started (bad host, unknown task, fabfile that does not load). */
-export function writeErrorDocument(out: Writable, error: unknown, exitCode: number): void {
-  out.write(`${JSON.stringify({ version: 1, exitCode, ok: false, interrupted: false, error: describeError(error), tasks: [], failedHosts: [] }, null, 2)}\n`);
+/** For a run that ran no task: it failed before any started (bad host, unknown task, fabfile that does not load), or had nothing to do. */
+export function writeBareDocument(out: Writable, exitCode: number, error?: unknown): void {
+  const doc = { version: 1, exitCode, ok: exitCode === 0, interrupted: false, ...(error === undefined ? {} : { error: describeError(error) }), tasks: [], failedHosts: [] };
+  out.write(`${JSON.stringify(doc, null, 2)}\n`);
 }

@@ -60,9 +60,10 @@ test('-H @failed reruns where the last run from this directory did not succeed',
   const again = await own.fab(['-H', '@failed', `mark:dir=${tb.remoteDir},id=${retry}`]);
   assert.equal(again.code, 0, again.stderr);
   assert.deepEqual(['web1', 'web2', 'direct'].map((host) => existsSync(marker(retry, host))), [false, true, true]);
-  const nothing = await own.fab(['-H', '@failed', 'where']);
+  const nothing = await own.fab(['-H', '@failed', 'where', '--json']);
   assert.equal(nothing.code, 0);
   assert.match(nothing.stderr, /no host failed in the last run .*nothing to do/);
+  assert.deepEqual(JSON.parse(nothing.stdout).tasks, []);
 });
 
 test('--skip-bad-hosts: an unreachable host is skipped with a warning, the rest run, exit 0; without it, exit 1', async () => {

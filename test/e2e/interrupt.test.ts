@@ -2,17 +2,12 @@
 // closes connections, prints the summary so far and exits 130; a second SIGINT exits at once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { FAB_BIN } from '../support/fab.ts';
+import { processesMatching } from '../support/processes.ts';
 import { execProject } from './exec-fixture.ts';
 
 const project = execProject();
-
-function processesWith(text: string): string[] {
-  return execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
-    .split('\n')
-    .filter((line) => line.includes(text));
-}
 
 /** Starts fab; `waitFor` resolves once its output matches. */
 function startFab(args: string[]) {
@@ -47,7 +42,7 @@ test('the first Ctrl-C ends `sleep 300` on two hosts in parallel: exit 130, summ
   const marker = `${process.pid}${Date.now() % 1_000_000}`;
   const fab = startFab(['-H', 'web1,direct', `hang:marker=${marker}`]);
   await fab.waitFor(/\[web1\] out: started[\s\S]*\[direct\] out: started|\[direct\] out: started[\s\S]*\[web1\] out: started/);
-  const sleeps = () => processesWith(`sleep 300.${marker}`).filter((line) => /^\s*\d+ sleep /.test(line)).length;
+  const sleeps = () => processesMatching(`sleep 300.${marker}`).filter((line) => /^\d+: sleep /.test(line)).length;
   for (let tries = 0; sleeps() < 2 && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(sleeps(), 2, 'both remote sleeps run');
   const sent = Date.now();
@@ -59,7 +54,7 @@ test('the first Ctrl-C ends `sleep 300` on two hosts in parallel: exit 130, summ
   assert.match(stdout, /^Summary: 2 interrupted in /m);
   assert.match(stdout, /^ {2}hang +web1 +interrupted/m);
   assert.doesNotMatch(output, new RegExp(`out: after-${marker}`), "the command after the sleep never ran");
-  assert.deepEqual(processesWith(marker), [], 'no process with the marker remains on the hosts');
+  assert.deepEqual(processesMatching(marker), [], 'no process with the marker remains on the hosts');
 });
 
 test('a second Ctrl-C exits at once, even while a task is stuck in its own code', async () => {

@@ -2,7 +2,6 @@
 // commands, dry runs that still connect, --skip-bad-hosts, and output attributed to the command's own task.
 import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { env, execute, hide, run, sudo, task } from '../../src/index.ts';
@@ -11,6 +10,7 @@ import type { RegisteredTask } from '../../src/fabfile/registry.ts';
 import { interruptRun, isInterrupted, liveProcessCount, resetInterrupt } from '../../src/ops/abort.ts';
 import { events, type FabEvent } from '../../src/report/events.ts';
 import { RunRecorder } from '../../src/report/record.ts';
+import { processesMatching } from '../support/processes.ts';
 import { closePoolAfter, onHost, useTestbed } from '../support/remote.ts';
 
 closePoolAfter();
@@ -21,13 +21,6 @@ beforeEach(() => {
 
 function registered(name: string, fn: () => unknown, options: RegisteredTask['options'] = {}): RegisteredTask {
   return { name, options, description: undefined, params: undefined, fn };
-}
-
-/** Processes on this machine (the test hosts are this machine) whose command line contains text. */
-function processesWith(text: string): string[] {
-  return execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
-    .split('\n')
-    .filter((line) => line.includes(text));
 }
 
 async function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
@@ -56,7 +49,7 @@ test('the first Ctrl-C ends remote commands on every host at once: no remote pro
   const recorder = new RunRecorder();
   const stop = recorder.attach(events);
   const running = runTask(hang, { name: 'hang', args: { _: [] } }, { hosts: ['web1', 'direct'] });
-  await waitFor(() => processesWith(marker).filter((line) => /^\s*\d+ sleep /.test(line)).length === 2 && liveProcessCount() === 2);
+  await waitFor(() => processesMatching(marker).filter((line) => /^\d+: sleep /.test(line)).length === 2 && liveProcessCount() === 2);
   const started = Date.now();
   await interruptRun();
   const outcomes = await running;
@@ -64,7 +57,7 @@ test('the first Ctrl-C ends remote commands on every host at once: no remote pro
   assert.ok(Date.now() - started < 5000, 'ended promptly');
   assert.ok(isInterrupted());
   assert.deepEqual(outcomes.map((outcome) => outcome.status), ['interrupted', 'interrupted']);
-  assert.deepEqual(processesWith(marker), [], 'the remote sleep and its shell are gone');
+  assert.deepEqual(processesMatching(marker), [], 'the remote sleep and its shell are gone');
   assert.equal(recorder.exitCode(), 130);
   const [late] = await runTask(registered('late', () => run('echo too late')), { name: 'late', args: { _: [] } }, { hosts: ['web1'] });
   assert.equal(late!.status, 'skipped', 'no host starts after the interrupt');

@@ -38,6 +38,8 @@ export interface CliOptions {
   hide: string[];
   show: string[];
   linewise: boolean;
+  json: boolean;
+  logDir: string | undefined;
   noColor: boolean;
   debug: boolean;
   command: 'run' | 'init' | 'completion';
@@ -103,6 +105,8 @@ export function buildParser(argv: string[]): Argv {
     .option('hide', { type: 'string', group: GROUPS.output, describe: 'hide output levels: running,stdout,stderr,status,warnings,debug', requiresArg: true })
     .option('show', { type: 'string', group: GROUPS.output, describe: 'show output levels (e.g. debug)', requiresArg: true })
     .option('linewise', { type: 'boolean', group: GROUPS.output, describe: 'print output line by line, prefixed with the host' })
+    .option('json', { type: 'boolean', group: GROUPS.output, describe: 'print one JSON document with every result to stdout at the end (progress goes to stderr)' })
+    .option('log-dir', { type: 'string', group: GROUPS.output, describe: 'write a log per host and a run log into DIR (files 0600)', requiresArg: true })
     .option('no-color', { type: 'boolean', group: GROUPS.output, describe: 'no colors (also NO_COLOR=1)' })
     .option('debug', { type: 'boolean', group: GROUPS.output, describe: 'print stack traces and connection details' })
     .help('help')
@@ -130,7 +134,7 @@ const KNOWN_FLAGS = [
   'list', 'display', 'fabfile', 'config', 'set', 'hosts', 'roles', 'exclude-hosts', 'user', 'port', 'identity', 'gateway', 'forward-agent',
   'no-agent', 'no-keys', 'ssh-config', 'reject-unknown-hosts', 'disable-known-hosts', 'timeout', 'connection-attempts', 'keepalive', 'parallel',
   'pool-size', 'warn-only', 'command-timeout', 'skip-bad-hosts', 'skip-unknown-tasks', 'abort-on-prompts', 'dry-run', 'hide', 'show', 'linewise',
-  'no-color', 'debug', 'help', 'version',
+  'json', 'log-dir', 'no-color', 'debug', 'help', 'version',
 ];
 
 /** Turns yargs' messages into one line that says what to do, with a suggestion for a mistyped flag. */
@@ -203,6 +207,8 @@ export async function parseCli(argv: string[], print: (text: string) => void): P
     hide: list(parsed.hide),
     show: list(parsed.show),
     linewise: Boolean(parsed.linewise),
+    json: Boolean(parsed.json),
+    logDir: parsed.logDir as string | undefined,
     noColor: Boolean(parsed.noColor),
     debug: Boolean(parsed.debug),
     command,

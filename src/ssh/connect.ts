@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { Client as ClientType, ConnectConfig } from 'ssh2';
+import type { Client as ClientType, ConnectConfig, NegotiatedAlgorithms } from 'ssh2';
 import { env } from '../env/env.ts';
 import { FabError } from '../errors.ts';
 import { events } from '../report/events.ts';
@@ -59,6 +59,13 @@ function proxyCommandSocket(target: ConnectTarget): Duplex {
   return duplex;
 }
 
+/** What the key exchange settled on, for --show debug (`Compression yes` shows up here). */
+function describeHandshake(negotiated: NegotiatedAlgorithms): string {
+  const { kex, serverHostKey, cs, sc } = negotiated;
+  const compression = cs.compress === sc.compress ? cs.compress : `${cs.compress} out, ${sc.compress} in`;
+  return `negotiated kex ${kex}, host key ${serverHostKey}, cipher ${cs.cipher}, mac ${cs.mac}, compression ${compression}`;
+}
+
 export interface OpenedClient {
   client: ClientType;
   /** Why the connection closed, once it has. */
@@ -100,13 +107,17 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
     readyTimeout: target.connectTimeout * 1000,
     keepaliveInterval: target.keepaliveInterval * 1000,
     keepaliveCountMax: target.keepaliveCountMax,
-    ...(target.forwardAgent && target.agent ? { agent: target.agent, agentForward: true } : target.agent ? { agent: target.agent } : {}),
+    // ssh2 uses this agent only for forwarding: authentication goes through the auth handler.
+    ...(target.forwardAgent && target.forwardAgentSocket ? { agent: target.forwardAgentSocket, agentForward: true } : {}),
     algorithms: {
       ...(serverHostKey ? { serverHostKey: serverHostKey as never } : {}),
       ...(target.compression ? { compress: ['zlib@openssh.com', 'zlib', 'none'] as never } : {}),
     },
   };
   const client = new Client();
+  const debug = (message: string) => events.emit({ kind: 'debug', host: target.label, message });
+  if (target.forwardAgent && !target.forwardAgentSocket) debug('agent forwarding asked for, but there is no agent to forward (SSH_AUTH_SOCK is unset)');
+  client.on('handshake', (negotiated) => debug(describeHandshake(negotiated)));
   return new Promise<ClientType>((resolve, reject) => {
     let settled = false;
     const settle = (error: FabError | undefined) => {

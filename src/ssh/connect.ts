@@ -7,6 +7,7 @@ import { env } from '../env/env.ts';
 import { FabError } from '../errors.ts';
 import { events } from '../report/events.ts';
 import { createAuthHandler, isRecoverableAuthError } from './auth.ts';
+import { passphraseFor } from './credentials.ts';
 import { makeHostVerifier } from './host-key-policy.ts';
 import type { ConnectTarget } from './target.ts';
 
@@ -94,7 +95,7 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
     useDefaultIdentities: target.useDefaultIdentities,
     onDebug: (message) => events.emit({ kind: 'debug', host: target.label, message }),
     getPassword: password,
-    getPassphrase: async () => env.keyPassphrase as string | undefined,
+    getPassphrase: passphraseFor(target),
   });
   const serverHostKey = await verifier.hostKeyAlgorithms();
   const config: ConnectConfig = {

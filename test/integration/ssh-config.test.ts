@@ -274,6 +274,33 @@ describe('timeouts, keepalives and compression', () => {
   });
 });
 
+describe('one pooled connection per user@host:port and jump chain', () => {
+  test('two aliases (and the user@host:port they stand for) that resolve to the same place share one connection', async () => {
+    homeFile('.ssh/config', testbedHosts(tb) + hostBlock(tb, 'direct-again', 'direct') + common());
+    await useSettings();
+    const direct = sshdLog(tb, 'direct');
+    const hosts = ['direct', 'direct-again', `fabtest@127.0.0.1:${tb.hosts.direct.port}`];
+    const connections = await Promise.all(hosts.map((host) => onHost(host, async () => (await run('true', { hide: true }), connectionFor(host)))));
+    assert.equal(new Set(connections).size, 1);
+    assert.equal(direct.count(/Accepted publickey for fabtest/), 1);
+  });
+
+  test('the same host through two different jump chains gets two connections', async () => {
+    homeFile('.ssh/config', testbedHosts(tb) + hostBlock(tb, 'web1-2hop', 'web1').replace('ProxyJump bastion', 'ProxyJump direct,bastion') + common());
+    await useSettings();
+    const web1 = sshdLog(tb, 'web1');
+    const bastion = sshdLog(tb, 'bastion');
+    assert.equal(await servedBy('web1'), '2201');
+    assert.equal(await servedBy('web1-2hop'), '2201');
+    assert.equal(web1.count(/Accepted publickey for fabtest/), 2);
+    assert.equal(bastion.count(/Accepted publickey for fabtest/), 2, 'one bastion connection from here, one through direct');
+    const [a, b] = await Promise.all(['web1', 'web1-2hop'].map((host) => onHost(host, () => connectionFor(host))));
+    assert.notEqual(a, b);
+    assert.equal(a!.target.jump!.key, `fabtest@127.0.0.1:${tb.hosts.bastion.port}`);
+    assert.equal(b!.target.jump!.key, `fabtest@127.0.0.1:${tb.hosts.bastion.port} via fabtest@127.0.0.1:${tb.hosts.direct.port}`);
+  });
+});
+
 describe('flags and env win over the file', () => {
   before(() => {
     homeFile(

@@ -64,7 +64,8 @@ function proxyCommandSocket(target: ConnectTarget): Duplex {
 function describeHandshake(negotiated: NegotiatedAlgorithms): string {
   const { kex, serverHostKey, cs, sc } = negotiated;
   const compression = cs.compress === sc.compress ? cs.compress : `${cs.compress} out, ${sc.compress} in`;
-  return `negotiated kex ${kex}, host key ${serverHostKey}, cipher ${cs.cipher}, mac ${cs.mac}, compression ${compression}`;
+  // An AEAD cipher (aes-gcm, chacha20-poly1305) has no separate MAC.
+  return `negotiated kex ${kex}, host key ${serverHostKey}, cipher ${cs.cipher}${cs.mac ? `, mac ${cs.mac}` : ''}, compression ${compression}`;
 }
 
 export interface OpenedClient {

@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { Client as ClientType, ConnectConfig, NegotiatedAlgorithms } from 'ssh2';
 import { env } from '../env/env.ts';
@@ -9,6 +8,7 @@ import { events } from '../report/events.ts';
 import { createAuthHandler, isRecoverableAuthError } from './auth.ts';
 import { passphraseFor } from './credentials.ts';
 import { makeHostVerifier } from './host-key-policy.ts';
+import { startProxyCommand } from './proxy-command.ts';
 import type { ConnectTarget } from './target.ts';
 
 const { Client } = ssh2;
@@ -16,7 +16,8 @@ const { Client } = ssh2;
 function connectError(target: ConnectTarget, error: unknown): FabError {
   if (error instanceof FabError) return error;
   const err = error as NodeJS.ErrnoException & { level?: string };
-  const where = `${target.label} (${target.hostname}:${target.port}${target.jump ? ` via ${target.jump.label}` : ''})`;
+  const via = target.jump ? ` via ${target.jump.label}` : target.proxyCommand ? ' via ProxyCommand' : '';
+  const where = `${target.label} (${target.hostname}:${target.port}${via})`;
   const reason =
     err.code === 'ECONNREFUSED'
       ? 'connection refused; is sshd running and the port right?'
@@ -52,14 +53,6 @@ function openSocket(target: ConnectTarget): Promise<Socket> {
   });
 }
 
-/** ProxyCommand: the command's stdin/stdout are the transport. */
-function proxyCommandSocket(target: ConnectTarget): Duplex {
-  const child = spawn('/bin/sh', ['-c', target.proxyCommand!], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
-  duplex.on('close', () => child.kill());
-  return duplex;
-}
-
 /** What the key exchange settled on, for --show debug (`Compression yes` shows up here). */
 function describeHandshake(negotiated: NegotiatedAlgorithms): string {
   const { kex, serverHostKey, cs, sc } = negotiated;
@@ -76,7 +69,6 @@ export interface OpenedClient {
 
 /** Opens and authenticates one SSH connection over the given transport (or a new TCP socket). */
 export async function openClient(target: ConnectTarget, transport: Duplex | undefined, password: () => Promise<string | undefined>): Promise<ClientType> {
-  const sock = transport ?? (target.proxyCommand ? proxyCommandSocket(target) : await openSocket(target).catch((error) => Promise.reject(connectError(target, error))));
   const verifier = makeHostVerifier({
     policy: target.hostKeyPolicy,
     files: target.knownHostsFiles,
@@ -99,6 +91,9 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
     getPassphrase: passphraseFor(target),
   });
   const serverHostKey = await verifier.hostKeyAlgorithms();
+  // The transport comes last: nothing listens for its errors until client.connect() below.
+  const proxy = !transport && target.proxyCommand ? startProxyCommand(target) : undefined;
+  const sock = transport ?? proxy?.sock ?? (await openSocket(target).catch((error) => Promise.reject(connectError(target, error))));
   const config: ConnectConfig = {
     sock: sock as unknown as ConnectConfig['sock'],
     host: target.hostname,
@@ -129,6 +124,11 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
       client.end();
       reject(error);
     };
+    // With a ProxyCommand, a broken transport is best explained by how the command ended.
+    const transportFailed = (error: Error) => {
+      if (!proxy) return settle(connectError(target, error));
+      void proxy.failure().then((why) => settle(connectError(target, why ? new Error(why) : error)));
+    };
     client.once('ready', () => settle(undefined));
     // A persistent listener: ssh2 also emits errors it recovers from during auth (an absent agent,
     // a key it cannot use), and a later error with no listener would crash the process.
@@ -136,9 +136,12 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
       if (settled || isRecoverableAuthError(error)) return;
       if (verifier.error) return settle(verifier.error);
       if (error.level === 'client-authentication' || auth.methodsTried().length > 0) return settle(auth.failure());
-      settle(connectError(target, error));
+      transportFailed(error);
     });
-    client.once('close', () => settle(verifier.error ?? connectError(target, new Error('connection closed during the handshake'))));
+    client.once('close', () => {
+      if (verifier.error) return settle(verifier.error);
+      transportFailed(new Error('connection closed during the handshake'));
+    });
     client.connect(config);
   });
 }

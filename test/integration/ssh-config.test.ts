@@ -227,6 +227,14 @@ describe('jump hosts and proxy commands', () => {
     assert.equal(await servedBy('web1-pc'), '2201');
     assert.equal(await servedBy('socat-direct'), String(tb.hosts.direct.port));
   });
+
+  test('a ProxyCommand that fails is one error saying how it ended, with its last stderr line', async () => {
+    homeFile('.ssh/config', ['Host broken', '  HostName 127.0.0.1', `  ProxyCommand sh -c 'echo "no route to %h" >&2; exit 3'`, ''].join('\n') + common());
+    await useSettings();
+    const { error, events } = await recording(() => servedBy('broken'));
+    assert.match(String(error), /cannot connect to broken \(127\.0\.0\.1:22 via ProxyCommand\): ProxyCommand exited with 3: no route to 127\.0\.0\.1$/);
+    assert.ok(events.some((e) => e.kind === 'debug' && e.message === 'ProxyCommand: no route to 127.0.0.1'));
+  });
 });
 
 describe('timeouts, keepalives and compression', () => {

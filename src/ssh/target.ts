@@ -161,7 +161,7 @@ export async function resolveTarget(text: string, options: { viaGateway?: boolea
     connectTimeout: timeout,
     keepaliveInterval: keepalive,
     keepaliveCountMax: resolved?.serverAliveCountMax ?? 3,
-    connectionAttempts: (env.connectionAttempts as number | undefined) ?? 1,
+    connectionAttempts: configuredValue<number>('connectionAttempts') ?? resolved?.connectionAttempts ?? 1,
     hostKeyPolicy: configuredValue<HostKeyPolicy>('hostKeyPolicy') ?? policyFrom(resolved?.strictHostKeyChecking) ?? (env.hostKeyPolicy as HostKeyPolicy | undefined) ?? 'accept-new',
     knownHostsFiles: knownHostsFile ? [expandHome(knownHostsFile)] : (resolved?.userKnownHostsFiles ?? [`${homedir()}/.ssh/known_hosts`]),
     forwardAgent: Boolean(configuredValue<boolean>('forwardAgent') ?? resolved?.forwardAgent ?? false),

@@ -92,6 +92,19 @@ describe('ssh-agent', () => {
       homeFile('.ssh/config', testbedHosts(tb) + 'Host *\n  User fabtest\n');
     }
   });
+
+  test('ForwardAgent /path/to/socket forwards that agent, with SSH_AUTH_SOCK unset', async () => {
+    const agent = await startAgent([tb.keyPath]);
+    setAuthSock(undefined);
+    homeFile('.ssh/config', testbedHosts(tb, [`ForwardAgent ${agent.socket}`]) + 'Host *\n  User fabtest\n');
+    try {
+      await useSettings({ keyFilename: [tb.keyPath], noKeys: true });
+      const listed = await onHost('web1', () => run('ssh-add -l', { hide: true }));
+      assert.match(listed.stdout, new RegExp(tbKeyFingerprint.replace(/[+/]/g, '\\$&')));
+    } finally {
+      homeFile('.ssh/config', testbedHosts(tb) + 'Host *\n  User fabtest\n');
+    }
+  });
 });
 
 describe('key files', () => {

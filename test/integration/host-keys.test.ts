@@ -187,6 +187,13 @@ describe('reading known_hosts like OpenSSH', () => {
     assert.match(hostKeyError((await reach('direct')).error).message, /is not known/);
   });
 
+  test('env.knownHostsFile wins over UserKnownHostsFile', async () => {
+    configure(['.ssh/ignored']);
+    const file = homeFile('.ssh/chosen', `${line('direct')}\n`);
+    await useSettings({ hostKeyPolicy: 'strict', knownHostsFile: file });
+    assert.equal((await reach('direct')).error, undefined);
+  });
+
   test('several UserKnownHostsFile files are all read; new hosts go to the first', async () => {
     const [first, second] = configure(['.ssh/kh_first', '.ssh/kh_second']);
     fs.writeFileSync(second!, `${line('direct')}\n`);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { run } from '../../src/ops/run.ts';
 import { connectionFor } from '../../src/ssh/pool.ts';
+import { resolveTarget } from '../../src/ssh/target.ts';
 import { onHost, type Testbed } from '../support/remote.ts';
 import {
   copyKnownHosts,
@@ -267,6 +268,9 @@ describe('timeouts, keepalives and compression', () => {
     const deadline = Date.now() + 15000;
     while (connection.alive && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     assert.equal(connection.alive, false, 'the frozen connection was found dead');
+    // --keepalive wins over the file.
+    await useSettings({ keepalive: 7 });
+    assert.equal((await resolveTarget('dying')).keepaliveInterval, 7);
   });
 
   test('Compression yes is negotiated (zlib@openssh.com), and not without it', async () => {
@@ -310,7 +314,8 @@ describe('one pooled connection per user@host:port and jump chain', () => {
 });
 
 describe('flags and env win over the file', () => {
-  before(() => {
+  /** `wrong`: direct, as the file has it, with the wrong user, port, key, timeout and host key checking. */
+  const writeWrongHost = () =>
     homeFile(
       '.ssh/config',
       hostBlock(tb, 'wrong', 'direct', [
@@ -322,9 +327,9 @@ describe('flags and env win over the file', () => {
         'ForwardAgent no',
       ]).replace(/Port \d+/, 'Port 1'),
     );
-  });
 
   test('-u / env.user, --port / env.port and -i win; a host string user wins over env.user', async () => {
+    writeWrongHost();
     await useSettings({ user: 'fabtest', port: tb.hosts.direct.port, keyFilename: [tb.keyPath] });
     const log = sshdLog(tb, 'direct');
     assert.equal(await servedBy('wrong'), String(tb.hosts.direct.port));
@@ -334,6 +339,7 @@ describe('flags and env win over the file', () => {
   });
 
   test('without the flags the file applies (and fails here)', async () => {
+    writeWrongHost();
     await useSettings({ keyFilename: [tb.keyPath] });
     await assert.rejects(servedBy('wrong'), /127\.0\.0\.1:1\b/);
     await useSettings({ port: tb.hosts.direct.port });
@@ -348,6 +354,30 @@ describe('flags and env win over the file', () => {
     assert.equal(bastion.count(/Accepted publickey for fabtest/), 1);
     await useSettings({ port: tb.hosts.direct.port });
     await assert.rejects(servedBy('web1'), new RegExp(`cannot connect to web1 \\(127\\.0\\.0\\.1:${tb.hosts.direct.port} via bastion\\)`));
+  });
+
+  test('-A wins over ForwardAgent no, and forwardAgent: false set in env wins over ForwardAgent yes', async () => {
+    const agent = await startAgent([tb.keyPath]);
+    setAuthSock(agent.socket);
+    writeWrongHost();
+    await useSettings({ user: 'fabtest', port: tb.hosts.direct.port, keyFilename: [tb.keyPath], forwardAgent: true });
+    assert.equal((await onHost('wrong', () => run('ssh-add -l', { hide: true, warnOnly: true }))).code, 0);
+    homeFile('.ssh/config', hostBlock(tb, 'fwd', 'direct', ['ForwardAgent yes']) + common());
+    await useSettings({ forwardAgent: false });
+    assert.equal((await onHost('fwd', () => run('ssh-add -l', { hide: true, warnOnly: true }))).code, 2);
+    await useSettings();
+    assert.equal((await onHost('fwd', () => run('ssh-add -l', { hide: true, warnOnly: true }))).code, 0);
+  });
+
+  test('ConnectionAttempts retries a refused connection; -n wins over it', async () => {
+    homeFile('.ssh/config', hostBlock(tb, 'refused', 'direct', ['ConnectionAttempts 2']).replace(/Port \d+/, 'Port 1') + common());
+    const retries = (list: Awaited<ReturnType<typeof recording>>['events']) => list.filter((e) => e.kind === 'debug' && /retrying/.test(e.message)).length;
+    await useSettings();
+    const fromFile = await recording(() => servedBy('refused'));
+    assert.match(String(fromFile.error), /connection refused/);
+    assert.equal(retries(fromFile.events), 1);
+    await useSettings({ connectionAttempts: 1 });
+    assert.equal(retries((await recording(() => servedBy('refused'))).events), 0);
   });
 
   test('-t wins over ConnectTimeout', async () => {

@@ -6,11 +6,10 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fab, makeProject } from '../support/fab.ts';
 import { loadTestbed, type Testbed } from '../support/remote.ts';
-import { forwarder, hostBlock, keyFingerprint, makeKey, silentServer, startAgent, testbedHosts } from '../support/ssh-env.ts';
+import { forwarder, hostBlock, keyFingerprint, literal, makeKey, silentServer, startAgent, testbedHosts } from '../support/ssh-env.ts';
 
 let tb: Testbed;
 let otherKey: string;
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** A project (also HOME) whose ~/.ssh/config names the test bed hosts with these option lines for every host. */
 function project(lines: string[], files: Record<string, string> = {}, extra = ''): string {
@@ -101,7 +100,7 @@ describe('fab and authentication', () => {
     const env = { SSH_AUTH_SOCK: agent.socket };
     const forwarded = await fab(['-k', '-A', '-H', 'web1', '--', 'ssh-add -l'], { cwd: dir, env });
     assert.equal(forwarded.code, 0, forwarded.stderr);
-    assert.match(forwarded.stdout, new RegExp(`\\[web1\\] out: 256 ${escape(keyFingerprint(tb.keyPath))}`));
+    assert.match(forwarded.stdout, new RegExp(`\\[web1\\] out: 256 ${literal(keyFingerprint(tb.keyPath))}`));
     const noAgent = await fab(['-k', '-a', '-H', 'direct', '--', 'true'], { cwd: dir, env });
     assert.equal(noAgent.code, 1);
     assertOneLineFailure(noAgent.stderr, /fabtest@direct: authentication failed \(tried: nothing\)/);
@@ -161,7 +160,7 @@ describe('fab and host keys', () => {
     assert.equal(r.code, 1);
     assertOneLineFailure(
       r.stderr,
-      new RegExp(`HOST KEY CHANGED .*${escape(tb.hosts.direct.hostKeyFingerprint)}.*${escape(path.join(dir, '.ssh/known_hosts'))}:2`),
+      new RegExp(`HOST KEY CHANGED .*${literal(tb.hosts.direct.hostKeyFingerprint)}.*${literal(path.join(dir, '.ssh/known_hosts'))}:2`),
     );
   });
 

@@ -13,6 +13,7 @@ import {
   freshHome,
   homeFile,
   keyFingerprint,
+  literal,
   makeKey,
   recording,
   setAuthSock,
@@ -27,7 +28,7 @@ let home: string;
 let otherKey: string;
 let tbKeyFingerprint: string;
 
-const accepted = (method: string, fingerprint = '') => new RegExp(`Accepted ${method} for fabtest .*${fingerprint.replace(/[+/]/g, '\\$&')}`);
+const accepted = (method: string, fingerprint = '') => new RegExp(`Accepted ${method} for fabtest .*${literal(fingerprint)}`);
 
 async function whoami(host: string): Promise<string> {
   return (await onHost(host, () => run('id -un', { hide: true }))).stdout.trim();
@@ -73,7 +74,7 @@ describe('ssh-agent', () => {
     setAuthSock(agent.socket);
     await useSettings({ noAgent: false, noKeys: true, forwardAgent: true });
     const listed = await onHost('web1', () => run('ssh-add -l', { hide: true }));
-    assert.match(listed.stdout, new RegExp(tbKeyFingerprint.replace(/[+/]/g, '\\$&')));
+    assert.match(listed.stdout, new RegExp(literal(tbKeyFingerprint)));
     await useSettings({ noAgent: false, noKeys: true });
     const none = await onHost('web1', () => run('ssh-add -l', { hide: true, warnOnly: true }));
     assert.equal(none.code, 2, 'no agent to talk to');
@@ -100,7 +101,7 @@ describe('ssh-agent', () => {
     try {
       await useSettings({ keyFilename: [tb.keyPath], noKeys: true });
       const listed = await onHost('web1', () => run('ssh-add -l', { hide: true }));
-      assert.match(listed.stdout, new RegExp(tbKeyFingerprint.replace(/[+/]/g, '\\$&')));
+      assert.match(listed.stdout, new RegExp(literal(tbKeyFingerprint)));
     } finally {
       homeFile('.ssh/config', testbedHosts(tb) + 'Host *\n  User fabtest\n');
     }

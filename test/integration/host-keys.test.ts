@@ -9,14 +9,13 @@ import { FabError } from '../../src/errors.ts';
 import { run } from '../../src/ops/run.ts';
 import { parseKnownHosts } from '../../src/ssh/known-hosts.ts';
 import { onHost, type Testbed } from '../support/remote.ts';
-import { forwarder, freshHome, homeFile, hostBlock, recording, testbedHosts, useSettings } from '../support/ssh-env.ts';
+import { forwarder, freshHome, homeFile, hostBlock, literal, recording, testbedHosts, useSettings } from '../support/ssh-env.ts';
 
 let tb: Testbed;
 let home: string;
 
 const name = (port: number) => `[127.0.0.1]:${port}`;
 const line = (host: 'direct' | 'bastion' | 'web1' | 'web2', key = tb.hosts[host].hostKey) => `${name(tb.hosts[host].port)} ${key}`;
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** ~/.ssh/config naming the test bed hosts, keyed, with these known_hosts files (relative to HOME) and options. */
 function configure(knownHosts: string[] = ['.ssh/known_hosts'], lines: string[] = [], extra = ''): string[] {
@@ -86,8 +85,8 @@ describe('strict (-r)', () => {
     await useSettings({ hostKeyPolicy: 'strict' });
     const error = hostKeyError((await reach('direct')).error);
     const port = tb.hosts.direct.port;
-    assert.match(error.message, new RegExp(`^direct: host key for ${escape(name(port))} is not known \\(ED25519 ${escape(tb.hosts.direct.hostKeyFingerprint)}\\)`));
-    const advice = new RegExp(`ssh-keyscan -p ${port} -t ed25519 127\\.0\\.0\\.1 >> ${escape(file!)}$`).exec(error.message);
+    assert.match(error.message, new RegExp(`^direct: host key for ${literal(name(port))} is not known \\(ED25519 ${literal(tb.hosts.direct.hostKeyFingerprint)}\\)`));
+    const advice = new RegExp(`ssh-keyscan -p ${port} -t ed25519 127\\.0\\.0\\.1 >> ${literal(file!)}$`).exec(error.message);
     assert.ok(advice, error.message);
     assert.equal(fs.existsSync(file!), false, 'nothing written');
     execFileSync('sh', ['-c', advice[0]], { stdio: 'ignore' });
@@ -109,7 +108,7 @@ describe('strict (-r)', () => {
     fs.writeFileSync(file!, `${line('web1')}\n`);
     await useSettings({ hostKeyPolicy: 'strict' });
     const error = hostKeyError((await reach('web1')).error);
-    assert.match(error.message, new RegExp(`^bastion: host key for ${escape(name(tb.hosts.bastion.port))} is not known`));
+    assert.match(error.message, new RegExp(`^bastion: host key for ${literal(name(tb.hosts.bastion.port))} is not known`));
   });
 });
 
@@ -144,9 +143,9 @@ describe('a changed key', () => {
       await useSettings({ hostKeyPolicy: policy });
       const error = hostKeyError((await reach('direct')).error);
       const port = tb.hosts.direct.port;
-      assert.match(error.message, new RegExp(`^direct: HOST KEY CHANGED for ${escape(name(port))} -- possible man-in-the-middle attack`));
-      assert.match(error.message, new RegExp(`ED25519 host key ${escape(tb.hosts.direct.hostKeyFingerprint)}, which differs from the one in ${escape(file!)}:3`));
-      assert.match(error.message, new RegExp(`ssh-keygen -R '${escape(name(port))}' -f ${escape(file!)}$`));
+      assert.match(error.message, new RegExp(`^direct: HOST KEY CHANGED for ${literal(name(port))} -- possible man-in-the-middle attack`));
+      assert.match(error.message, new RegExp(`ED25519 host key ${literal(tb.hosts.direct.hostKeyFingerprint)}, which differs from the one in ${literal(file!)}:3`));
+      assert.match(error.message, new RegExp(`ssh-keygen -R '${literal(name(port))}' -f ${literal(file!)}$`));
       assert.equal(fs.readFileSync(file!, 'utf8'), before, 'known_hosts untouched');
     }
     // The advice works: remove the old line, and accept-new records the new key.
@@ -160,7 +159,7 @@ describe('a changed key', () => {
     fs.writeFileSync(file!, `${line('web1')}\n${line('bastion', tb.hosts.direct.hostKey)}\n`);
     await useSettings();
     const error = hostKeyError((await reach('web1')).error);
-    assert.match(error.message, new RegExp(`^bastion: HOST KEY CHANGED for ${escape(name(tb.hosts.bastion.port))}.*${escape(file!)}:2`));
+    assert.match(error.message, new RegExp(`^bastion: HOST KEY CHANGED for ${literal(name(tb.hosts.bastion.port))}.*${literal(file!)}:2`));
   });
 });
 
@@ -177,7 +176,7 @@ describe('reading known_hosts like OpenSSH', () => {
     fs.writeFileSync(file!, `${line('direct', tb.hosts.web1.hostKey)}\n`);
     execFileSync('ssh-keygen', ['-q', '-H', '-f', file!], { stdio: 'ignore' });
     await useSettings({ hostKeyPolicy: 'strict' });
-    assert.match(hostKeyError((await reach('direct')).error).message, new RegExp(`HOST KEY CHANGED.*${escape(file!)}:1`));
+    assert.match(hostKeyError((await reach('direct')).error).message, new RegExp(`HOST KEY CHANGED.*${literal(file!)}:1`));
   });
 
   test('a host on a port other than 22 is known only as [host]:port, not by its bare name', async () => {

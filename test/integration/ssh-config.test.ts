@@ -15,6 +15,7 @@ import {
   homeFile,
   hostBlock,
   keyFingerprint,
+  literal,
   makeKey,
   recording,
   setAuthSock,
@@ -153,7 +154,7 @@ describe('keys named by the config', () => {
     assert.equal(await servedBy('tilde'), String(tb.hosts.direct.port));
     await useSettings({ noKeys: true });
     assert.equal(await servedBy('percent-d'), String(tb.hosts.direct.port));
-    assert.equal(log.count(new RegExp(`Accepted publickey for fabtest .*${escape(keyFingerprint(tb.keyPath))}`)), 2);
+    assert.equal(log.count(new RegExp(`Accepted publickey for fabtest .*${literal(keyFingerprint(tb.keyPath))}`)), 2);
   });
 
   test('IdentitiesOnly offers only the agent keys that IdentityFile names', async () => {
@@ -333,7 +334,7 @@ describe('flags and env win over the file', () => {
     await useSettings({ user: 'fabtest', port: tb.hosts.direct.port, keyFilename: [tb.keyPath] });
     const log = sshdLog(tb, 'direct');
     assert.equal(await servedBy('wrong'), String(tb.hosts.direct.port));
-    assert.equal(log.count(new RegExp(`Accepted publickey for fabtest .*${escape(keyFingerprint(tb.keyPath))}`)), 1);
+    assert.equal(log.count(new RegExp(`Accepted publickey for fabtest .*${literal(keyFingerprint(tb.keyPath))}`)), 1);
     await useSettings({ user: 'nobody', port: tb.hosts.direct.port, keyFilename: [tb.keyPath] });
     assert.equal(await servedBy('fabtest@wrong'), String(tb.hosts.direct.port));
   });
@@ -387,7 +388,3 @@ describe('flags and env win over the file', () => {
     await assert.rejects(servedBy('silent'), /timed out after 2s/);
   });
 });
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}

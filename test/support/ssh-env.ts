@@ -95,6 +95,11 @@ export function sshdLog(tb: Testbed, name: TestbedHostName): { text: () => strin
   return { text, count: (pattern) => text().split('\n').filter((line) => pattern.test(line)).length };
 }
 
+/** text as a regular expression source matching it literally. */
+export function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
 /** A new ed25519 key pair (not authorized anywhere unless you make it so); returns the private key's path. */
 export function makeKey(file: string, passphrase = ''): string {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });

@@ -74,7 +74,7 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
     files: target.knownHostsFiles,
     writeFile: target.knownHostsFiles[0]!,
     host: target.hostKeyName,
-    port: target.port,
+    port: target.hostKeyPort,
     displayName: target.label,
     onWarning: (message) => events.emit({ kind: 'warning', host: target.label, message }),
   });

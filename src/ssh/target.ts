@@ -22,6 +22,8 @@ export interface ConnectTarget {
   identitiesOnly: boolean;
   /** The name known_hosts records: HostKeyAlias, else HostName. */
   hostKeyName: string;
+  /** The port known_hosts records (`[name]:port` unless 22): none for a HostKeyAlias, as ssh(1) writes `alias` alone. */
+  hostKeyPort: number;
   /** The ssh-agent socket used to authenticate (undefined with -a, IdentityAgent none, or no agent). */
   agent: string | undefined;
   /** The agent socket forwarded with -A / ForwardAgent (ForwardAgent's own socket, else IdentityAgent / SSH_AUTH_SOCK). */
@@ -152,6 +154,7 @@ export async function resolveTarget(text: string, options: { viaGateway?: boolea
     configIdentityFiles,
     identitiesOnly: resolved?.identitiesOnly ?? false,
     hostKeyName: resolved?.hostKeyAlias ?? hostname,
+    hostKeyPort: resolved?.hostKeyAlias ? 22 : finalPort,
     agent,
     // -a only keeps the agent out of authentication; what -A forwards is still there.
     forwardAgentSocket: forwardSocket === undefined ? configAgent : forwardSocket.startsWith('$') ? process.env[forwardSocket.slice(1)] || undefined : forwardSocket,

@@ -186,6 +186,19 @@ describe('reading known_hosts like OpenSSH', () => {
     assert.match(hostKeyError((await reach('direct')).error).message, /is not known/);
   });
 
+  test('HostKeyAlias is recorded and looked up as the alias alone, as ssh does: each reads what the other wrote', async () => {
+    const [file] = configure(undefined, [], hostBlock(tb, 'aliased', 'direct', ['HostKeyAlias db-alias']));
+    await useSettings();
+    assert.equal((await reach('aliased')).error, undefined);
+    assert.equal(fs.readFileSync(file!, 'utf8'), `db-alias ${tb.hosts.direct.hostKey}\n`);
+    const ssh = spawnSync('ssh', ['-F', path.join(home, '.ssh/config'), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', 'aliased', 'true'], { encoding: 'utf8' });
+    assert.equal(ssh.status, 0, ssh.stderr);
+    fs.writeFileSync(file!, '');
+    spawnSync('ssh', ['-F', path.join(home, '.ssh/config'), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new', 'aliased', 'true']);
+    await useSettings({ hostKeyPolicy: 'strict' });
+    assert.equal((await reach('aliased')).error, undefined, fs.readFileSync(file!, 'utf8'));
+  });
+
   test('env.knownHostsFile wins over UserKnownHostsFile', async () => {
     configure(['.ssh/ignored']);
     const file = homeFile('.ssh/chosen', `${line('direct')}\n`);

@@ -222,7 +222,7 @@ describe('jump hosts and proxy commands', () => {
       '.ssh/config',
       [
         hostBlock(tb, 'web1-pc', 'web1').replace('ProxyJump bastion', `ProxyCommand ssh -F ${tb.sshConfigPath} -W %h:%p bastion`),
-        ['Host socat-direct', '  HostName does-not-resolve.invalid', `  Port ${tb.hosts.direct.port}`, `  HostKeyAlias 127.0.0.1`, `  ProxyCommand socat - TCP:127.0.0.1:%p`, ''].join('\n'),
+        ['Host socat-direct', '  HostName does-not-resolve.invalid', `  Port ${tb.hosts.direct.port}`, `  HostKeyAlias socat-alias`, `  ProxyCommand socat - TCP:127.0.0.1:%p`, ''].join('\n'),
       ].join('\n') + common(),
     );
     await useSettings();
@@ -257,7 +257,7 @@ describe('timeouts, keepalives and compression', () => {
     const link = await forwarder(tb.hosts.direct.port);
     homeFile(
       '.ssh/config',
-      ['Host dying', '  HostName 127.0.0.1', `  Port ${link.port}`, '  HostKeyAlias 127.0.0.1', `  ServerAliveInterval 1`, '  ServerAliveCountMax 2', ''].join('\n') +
+      ['Host dying', '  HostName 127.0.0.1', `  Port ${link.port}`, `  ServerAliveInterval 1`, '  ServerAliveCountMax 2', ''].join('\n') +
         common([`UserKnownHostsFile ${path.join(home, '.ssh/known_hosts')}`]),
     );
     await useSettings();

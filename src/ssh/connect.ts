@@ -72,7 +72,7 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
   const verifier = makeHostVerifier({
     policy: target.hostKeyPolicy,
     files: target.knownHostsFiles,
-    writeFile: target.knownHostsFiles[0]!,
+    writeFile: target.knownHostsFiles[0],
     host: target.hostKeyName,
     port: target.hostKeyPort,
     displayName: target.label,

@@ -206,6 +206,15 @@ describe('reading known_hosts like OpenSSH', () => {
     assert.equal((await reach('direct')).error, undefined);
   });
 
+  test('UserKnownHostsFile none: nothing to check against, so refused (as ssh does), unless -D', async () => {
+    configure([]);
+    homeFile('.ssh/config', fs.readFileSync(path.join(home, '.ssh/config'), 'utf8').replace(/UserKnownHostsFile.*/, 'UserKnownHostsFile none'));
+    await useSettings();
+    assert.match(hostKeyError((await reach('direct')).error).message, /no known_hosts file is configured \(UserKnownHostsFile none\).*-D/);
+    await useSettings({ hostKeyPolicy: 'off' });
+    assert.equal((await reach('direct')).error, undefined);
+  });
+
   test('several UserKnownHostsFile files are all read; new hosts go to the first', async () => {
     const [first, second] = configure(['.ssh/kh_first', '.ssh/kh_second']);
     fs.writeFileSync(second!, `${line('direct')}\n`);

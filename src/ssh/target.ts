@@ -157,7 +157,7 @@ export async function resolveTarget(text: string, options: { viaGateway?: boolea
     hostKeyPort: resolved?.hostKeyAlias ? 22 : finalPort,
     agent,
     // -a only keeps the agent out of authentication; what -A forwards is still there.
-    forwardAgentSocket: forwardSocket === undefined ? configAgent : forwardSocket.startsWith('$') ? process.env[forwardSocket.slice(1)] || undefined : forwardSocket,
+    forwardAgentSocket: forwardSocket === undefined ? configAgent : agentSocket(forwardSocket),
     useDefaultIdentities: !env.noKeys && (resolved?.useDefaultIdentityFiles ?? true) && !(resolved?.identitiesOnly && identityFiles.length + configIdentityFiles.length > 0),
     jump,
     proxyCommand,

@@ -69,7 +69,7 @@ export function buildParser(argv: string[]): Argv {
   return yargs(argv)
     .scriptName('fab')
     .usage('Usage: $0 [options] [task[:arg,key=value] ...] [-- ad hoc command]\n\nRuns fabfile tasks on hosts over SSH.')
-    .parserConfiguration({ 'boolean-negation': false, 'populate--': true, 'camel-case-expansion': true, 'strip-aliased': false })
+    .parserConfiguration({ 'boolean-negation': false, 'greedy-arrays': false, 'populate--': true, 'camel-case-expansion': true, 'strip-aliased': false })
     .command('$0 [tasks..]', 'run tasks (default)')
     .command('init', 'write a starter fabfile.ts into the current directory', (y) => y.option('force', { type: 'boolean', describe: 'overwrite an existing fabfile.ts' }))
     .command('completion', 'print a shell completion script (bash/zsh): fab completion >> ~/.bashrc')

@@ -26,6 +26,8 @@ export interface KnownSettings {
   /** Per host string (`user@host:port`) passwords. */
   passwords: Record<string, string>;
   keyFilename: string[];
+  /** Passphrase for encrypted key files (else the interactive prompt, when there is one). */
+  keyPassphrase: string;
   noAgent: boolean;
   noKeys: boolean;
   forwardAgent: boolean;
@@ -143,6 +145,7 @@ const SPECS: Readonly<Record<KnownKey, KeySpec>> = {
   password: text,
   passwords: { kind: 'passwords' },
   keyFilename: { kind: 'stringList', split: false, path: true, expected: 'a key file path or a list of them' },
+  keyPassphrase: text,
   noAgent: bool,
   noKeys: bool,
   forwardAgent: bool,
@@ -385,7 +388,7 @@ function truncate(text: string, max = 60): string {
 }
 
 /** Keys whose values never appear in an error message. */
-const SECRET_KEYS: ReadonlySet<string> = new Set<KnownKey>(['password', 'passwords', 'sudoPassword']);
+const SECRET_KEYS: ReadonlySet<string> = new Set<KnownKey>(['password', 'passwords', 'sudoPassword', 'keyPassphrase']);
 
 function mismatchError(source: string, keyAsWritten: string, canonical: KnownKey, mismatch: Mismatch): UsageError {
   const found = describeFound(mismatch.found, SECRET_KEYS.has(canonical));

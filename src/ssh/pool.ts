@@ -5,6 +5,7 @@ import { FabError } from '../errors.ts';
 import { events } from '../report/events.ts';
 import { Semaphore } from '../util/semaphore.ts';
 import { connectError, openClient } from './connect.ts';
+import { passwordFor } from './credentials.ts';
 import { resolveTarget, type ConnectTarget } from './target.ts';
 
 /**
@@ -126,14 +127,6 @@ const connections = new Map<string, Promise<PooledConnection>>();
 const targets = new Map<string, Promise<ConnectTarget>>();
 /** OpenSSH's MaxStartups drops unauthenticated connections past 10 by default: handshakes queue here. */
 const handshakes = new Semaphore(10);
-
-function passwordFor(target: ConnectTarget): () => Promise<string | undefined> {
-  return async () => {
-    const passwords = (env.passwords as Record<string, string> | undefined) ?? {};
-    for (const key of target.passwordKeys) if (passwords[key] !== undefined) return passwords[key];
-    return env.password as string | undefined;
-  };
-}
 
 async function open(target: ConnectTarget): Promise<PooledConnection> {
   const attempts = Math.max(1, target.connectionAttempts);

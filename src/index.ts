@@ -5,6 +5,8 @@
 export { task } from './fabfile/tasks.ts';
 export type { Task, TaskOptions, TaskFunction } from './fabfile/tasks.ts';
 export type { TaskArgs } from './fabfile/args.ts';
+export { execute, LOCAL_ONLY } from './exec/execute.ts';
+export type { ExecuteTargets } from './exec/execute.ts';
 export { env } from './env/env.ts';
 export type { Env } from './env/env.ts';
 export { cd, lcd, settings, hide, show, quiet, warnOnly, prefix, shellEnv, path } from './env/scopes.ts';

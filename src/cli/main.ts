@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { envStore } from '../env/env.ts';
 import { ExitCode, FabError, UsageError, describeError } from '../errors.ts';
@@ -11,27 +12,28 @@ import { task } from '../fabfile/tasks.ts';
 import { loadConfigLayers } from '../config/layers.ts';
 import { DEFAULTS, parseSetOption, validateSettings } from '../config/schema.ts';
 import { expandLevels } from '../env/scopes.ts';
-import { runPlan, type RunPlanItem, type TaskOutcome } from '../exec/runner.ts';
+import type { RunPlanItem } from '../exec/runner.ts';
+import { setExecuteRegistry } from '../exec/execute.ts';
+import { expandFailed, mentionsFailed } from '../exec/last-run.ts';
 import { run } from '../ops/run.ts';
-import { events } from '../report/events.ts';
+import { writeBareDocument } from '../report/json.ts';
 import { setRunLevels } from '../report/levels.ts';
-import { LineReporter } from '../report/lines.ts';
-import { colorSupported } from '../report/color.ts';
-import { closeAll } from '../ssh/pool.ts';
+import { runSession } from './session.ts';
 import { parseCli, setVersion, type CliOptions } from './options.ts';
 import { findTask, formatTaskDetails, formatTaskList } from './list.ts';
 import { writeStarterFabfile } from './init.ts';
 import { completionScript } from './completion.ts';
-import { shellExitCode, shellPlanItem } from './shell.ts';
-import { ask } from '../ops/prompt.ts';
-import { askSudoPasswordUpFront, resetSudoPasswords } from '../ops/sudo-password.ts';
-import { setTerminal, type TerminalInput } from '../ops/terminal.ts';
+import { shellPlan } from './shell.ts';
+import { askUpFront, useTerminal } from './terminal-setup.ts';
+import type { TerminalInput } from '../ops/terminal.ts';
 
 export interface Io {
   stdout: Writable;
   stderr: Writable;
   cwd: string;
   home?: string;
+  /** Aborted by the first Ctrl-C: running commands are ended and the summary so far printed. */
+  signal?: AbortSignal;
   /** Where answers to prompts and an interactive shell's keys come from; absent: no one can answer. */
   stdin?: TerminalInput;
 }
@@ -68,15 +70,17 @@ function flagsToEnv(options: CliOptions): Record<string, unknown> {
   put('skipBadHosts', options.skipBadHosts);
   put('abortOnPrompts', options.abortOnPrompts);
   put('dryRun', options.dryRun);
+  put('logDir', options.logDir);
   for (const text of options.set) Object.assign(values, parseSetOption(text));
   return validateSettings(values, 'the command line');
 }
 
 /** The tasks to run, in order; unknown ones are usage errors (or warnings with --skip-unknown-tasks). */
-function planTasks(options: CliOptions, registry: TaskRegistry, io: Io): RunPlanItem[] {
+function planTasks(options: CliOptions, registry: TaskRegistry, io: Io, projectDir: string): RunPlanItem[] {
   const items: RunPlanItem[] = [];
   for (const text of options.tasks) {
     const invocation = parseTaskInvocation(text);
+    if (invocation.hosts) invocation.hosts = expandFailed(invocation.hosts, projectDir);
     try {
       items.push({ task: findTask(registry, invocation.name), invocation });
     } catch (error) {
@@ -92,23 +96,30 @@ function planTasks(options: CliOptions, registry: TaskRegistry, io: Io): RunPlan
   return items;
 }
 
-function exitCodeFor(outcomes: TaskOutcome[]): number {
-  return outcomes.some((outcome) => !outcome.ok) ? ExitCode.taskFailed : ExitCode.ok;
-}
-
-/** -I and --prompt-for-sudo-password: asked once, before anything connects or any task runs. */
-async function askUpFront(options: CliOptions): Promise<void> {
-  if (options.promptForPassword) {
-    const password = await ask({ host: undefined, text: 'Login password (for every host):', secret: true, remedy: 'set env.password in a config file instead of -I' });
-    envStore.set('password', password, 'cli');
+/** The fabfile's directory, or the working directory for an ad hoc command with no fabfile: where .fab/ lives. */
+function projectDirFor(fabfilePath: string, io: Io, options: CliOptions): string {
+  if (fabfilePath) return dirname(fabfilePath);
+  try {
+    return dirname(discoverFabfile(io.cwd, options.fabfile));
+  } catch {
+    return io.cwd;
   }
-  if (options.promptForSudoPassword) await askSudoPasswordUpFront();
 }
 
 /** The whole `fab` run. Returns the exit status; errors a user can cause come back as FabErrors. */
 export async function main(argv: string[], io: Io): Promise<number> {
   const options = await parseCli(argv, (text) => io.stdout.write(text));
   if (!options) return ExitCode.ok;
+  try {
+    return await runCommand(options, io);
+  } catch (error) {
+    // --json promises one document on stdout, also when the run cannot start.
+    if (options.json) writeBareDocument(io.stdout, error instanceof FabError ? error.exitCode : ExitCode.taskFailed, error);
+    throw error;
+  }
+}
+
+async function runCommand(options: CliOptions, io: Io): Promise<number> {
 
   if (options.command === 'init') {
     const path = writeStarterFabfile(io.cwd, options.force);
@@ -121,8 +132,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 
   envStore.reset();
-  resetSudoPasswords();
-  setTerminal({ input: io.stdin, questions: io.stderr, screen: io.stdout });
+  useTerminal(io);
   envStore.setLayer('defaults', { ...DEFAULTS, hosts: [], roles: [], roledefs: {}, excludeHosts: [] }, 'defaults');
   for (const layer of await loadConfigLayers({ cwd: io.cwd, home: io.home ?? homedir(), ...(options.config ? { configFile: options.config } : {}) })) {
     if (layer.name !== 'defaults') envStore.setLayer(layer.name, layer.values, layer.source);
@@ -130,7 +140,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   envStore.setLayer('cli', flagsToEnv(options), 'command line');
   setRunLevels(expandLevels(options.hide), expandLevels(options.show));
 
-  const shell = options.command === 'shell';
+  const shell = options.command === 'shell' ? shellPlan(options.shellCommand) : undefined;
   const needsFabfile = options.list || options.display !== undefined || options.tasks.length > 0 || (options.adHoc === undefined && !shell);
   let registry = new TaskRegistry();
   let fabfilePath = '';
@@ -153,17 +163,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
     options.tasks.push(registry.defaultTask);
   }
 
-  const items = shell ? [shellPlanItem(options.shellCommand)] : planTasks(options, registry, io);
-  const color = colorSupported(io.stdout as { isTTY?: boolean }, options.noColor);
-  const detach = new LineReporter(io.stdout, io.stderr, color).attach(events);
-  try {
-    await askUpFront(options);
-    const outcomes = await runPlan(items, { hosts: options.hosts, roles: options.roles, excludeHosts: options.excludeHosts });
-    return shell ? shellExitCode(outcomes) : exitCodeFor(outcomes);
-  } finally {
-    await closeAll();
-    detach();
+  const projectDir = projectDirFor(fabfilePath, io, options);
+  if (mentionsFailed(options.hosts)) {
+    options.hosts = expandFailed(options.hosts, projectDir);
+    envStore.set('hosts', options.hosts, 'cli');
+    if (options.hosts.length === 0) {
+      io.stderr.write(`fab: no host failed in the last run from ${projectDir}; nothing to do (-H @failed)\n`);
+      if (options.json) writeBareDocument(io.stdout, ExitCode.ok);
+      return ExitCode.ok;
+    }
   }
+  setExecuteRegistry(registry);
+  const items = shell ? [shell.item] : planTasks(options, registry, io, projectDir);
+  const cli = { hosts: options.hosts, roles: options.roles, excludeHosts: options.excludeHosts };
+  await askUpFront(options);
+  const exitCode = await runSession({ items, cli, projectDir, json: options.json, linewise: options.linewise, noColor: options.noColor }, io);
+  return shell ? shell.exitCode(exitCode) : exitCode;
 }
 
 export function formatFatal(error: unknown, debug: boolean): string {

@@ -40,6 +40,8 @@ export interface CliOptions {
   hide: string[];
   show: string[];
   linewise: boolean;
+  json: boolean;
+  logDir: string | undefined;
   noColor: boolean;
   debug: boolean;
   command: 'run' | 'init' | 'completion' | 'shell';
@@ -56,9 +58,14 @@ const GROUPS = {
   fabfile: 'Fabfile and config:',
 };
 
+/** A repeatable flag's values: one string when given once, an array when repeated. */
+function repeated(value: unknown): string[] {
+  return (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
+}
+
+/** A repeatable flag of comma-separated values (`-H a,b -H c`). */
 function list(value: unknown): string[] {
-  const items = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return items.flatMap((item) => String(item).split(',')).map((item) => item.trim()).filter(Boolean);
+  return repeated(value).flatMap((item) => item.split(',')).map((item) => item.trim()).filter(Boolean);
 }
 
 /** The yargs parser for `fab`. Strict: an unknown flag is a usage error with a suggestion. */
@@ -66,7 +73,7 @@ export function buildParser(argv: string[]): Argv {
   return yargs(argv)
     .scriptName('fab')
     .usage('Usage: $0 [options] [task[:arg,key=value] ...] [-- ad hoc command]\n\nRuns fabfile tasks on hosts over SSH.')
-    .parserConfiguration({ 'boolean-negation': false, 'populate--': true, 'camel-case-expansion': true, 'strip-aliased': false })
+    .parserConfiguration({ 'boolean-negation': false, 'greedy-arrays': false, 'populate--': true, 'camel-case-expansion': true, 'strip-aliased': false })
     .command('$0 [tasks..]', 'run tasks (default)')
     .command('init', 'write a starter fabfile.ts into the current directory', (y) => y.option('force', { type: 'boolean', describe: 'overwrite an existing fabfile.ts' }))
     .command('completion', 'print a shell completion script (bash/zsh): fab completion >> ~/.bashrc')
@@ -75,13 +82,13 @@ export function buildParser(argv: string[]): Argv {
     .option('display', { alias: 'd', type: 'string', describe: 'show a task\'s description and arguments', requiresArg: true })
     .option('fabfile', { alias: 'f', type: 'string', group: GROUPS.fabfile, describe: 'fabfile to load (default: nearest fabfile.ts upward)', requiresArg: true })
     .option('config', { alias: 'c', type: 'string', group: GROUPS.fabfile, describe: 'config file, above the project config', requiresArg: true })
-    .option('set', { type: 'string', array: true, nargs: 1, group: GROUPS.fabfile, describe: 'set env keys: --set key=value,other=value', requiresArg: true })
-    .option('hosts', { alias: 'H', type: 'string', array: true, nargs: 1, group: GROUPS.targets, describe: 'comma-separated hosts: user@host:port, [v6::addr]:port or ssh_config aliases', requiresArg: true })
-    .option('roles', { alias: 'R', type: 'string', array: true, nargs: 1, group: GROUPS.targets, describe: 'comma-separated roles from env.roledefs', requiresArg: true })
-    .option('exclude-hosts', { alias: 'x', type: 'string', array: true, nargs: 1, group: GROUPS.targets, describe: 'comma-separated hosts to leave out', requiresArg: true })
+    .option('set', { type: 'string', group: GROUPS.fabfile, describe: 'set env keys: --set key=value,other=value', requiresArg: true })
+    .option('hosts', { alias: 'H', type: 'string', group: GROUPS.targets, describe: 'comma-separated hosts: user@host:port, [v6::addr]:port or ssh_config aliases', requiresArg: true })
+    .option('roles', { alias: 'R', type: 'string', group: GROUPS.targets, describe: 'comma-separated roles from env.roledefs', requiresArg: true })
+    .option('exclude-hosts', { alias: 'x', type: 'string', group: GROUPS.targets, describe: 'comma-separated hosts to leave out', requiresArg: true })
     .option('user', { alias: 'u', type: 'string', group: GROUPS.connection, describe: 'login user (default: ssh_config, then the local user)', requiresArg: true })
     .option('port', { type: 'number', group: GROUPS.connection, describe: 'SSH port (default: ssh_config, then 22)', requiresArg: true })
-    .option('identity', { alias: 'i', type: 'string', array: true, nargs: 1, group: GROUPS.connection, describe: 'private key file (repeatable)', requiresArg: true })
+    .option('identity', { alias: 'i', type: 'string', group: GROUPS.connection, describe: 'private key file (repeatable)', requiresArg: true })
     .option('gateway', { alias: 'g', type: 'string', group: GROUPS.connection, describe: 'jump host (bastion) for every target', requiresArg: true })
     .option('forward-agent', { alias: 'A', type: 'boolean', group: GROUPS.connection, describe: 'forward the local ssh-agent' })
     .option('no-agent', { alias: 'a', type: 'boolean', group: GROUPS.connection, describe: 'do not use ssh-agent' })
@@ -102,9 +109,11 @@ export function buildParser(argv: string[]): Argv {
     .option('skip-unknown-tasks', { type: 'boolean', group: GROUPS.execution, describe: 'warn about unknown tasks instead of failing' })
     .option('abort-on-prompts', { type: 'boolean', group: GROUPS.execution, describe: 'fail instead of asking at the terminal' })
     .option('dry-run', { type: 'boolean', group: GROUPS.execution, describe: 'show the commands without running them' })
-    .option('hide', { type: 'string', array: true, nargs: 1, group: GROUPS.output, describe: 'hide output levels: running,stdout,stderr,status,warnings,debug', requiresArg: true })
-    .option('show', { type: 'string', array: true, nargs: 1, group: GROUPS.output, describe: 'show output levels (e.g. debug)', requiresArg: true })
+    .option('hide', { type: 'string', group: GROUPS.output, describe: 'hide output levels: running,stdout,stderr,status,warnings,debug', requiresArg: true })
+    .option('show', { type: 'string', group: GROUPS.output, describe: 'show output levels (e.g. debug)', requiresArg: true })
     .option('linewise', { type: 'boolean', group: GROUPS.output, describe: 'print output line by line, prefixed with the host' })
+    .option('json', { type: 'boolean', group: GROUPS.output, describe: 'print one JSON document with every result to stdout at the end (progress goes to stderr)' })
+    .option('log-dir', { type: 'string', group: GROUPS.output, describe: 'write a log per host and a run log into DIR (files 0600)', requiresArg: true })
     .option('no-color', { type: 'boolean', group: GROUPS.output, describe: 'no colors (also NO_COLOR=1)' })
     .option('debug', { type: 'boolean', group: GROUPS.output, describe: 'print stack traces and connection details' })
     .help('help')
@@ -132,7 +141,7 @@ const KNOWN_FLAGS = [
   'list', 'display', 'fabfile', 'config', 'set', 'hosts', 'roles', 'exclude-hosts', 'user', 'port', 'identity', 'gateway', 'forward-agent',
   'no-agent', 'no-keys', 'ssh-config', 'reject-unknown-hosts', 'disable-known-hosts', 'timeout', 'connection-attempts', 'keepalive', 'prompt-for-password', 'prompt-for-sudo-password', 'parallel',
   'pool-size', 'warn-only', 'command-timeout', 'skip-bad-hosts', 'skip-unknown-tasks', 'abort-on-prompts', 'dry-run', 'hide', 'show', 'linewise',
-  'no-color', 'debug', 'help', 'version',
+  'json', 'log-dir', 'no-color', 'debug', 'help', 'version',
 ];
 
 /** Turns yargs' messages into one line that says what to do, with a suggestion for a mistyped flag. */
@@ -178,13 +187,13 @@ export async function parseCli(argv: string[], print: (text: string) => void): P
     display: parsed.display as string | undefined,
     fabfile: parsed.fabfile as string | undefined,
     config: parsed.config as string | undefined,
-    set: ((parsed.set as unknown[] | undefined) ?? []).map(String),
+    set: repeated(parsed.set),
     hosts: list(parsed.hosts),
     roles: list(parsed.roles),
     excludeHosts: list(parsed.excludeHosts),
     user: parsed.user as string | undefined,
     port: optionalNumber(parsed.port, '--port', 1),
-    identity: ((parsed.identity as string[] | undefined) ?? []).map(String),
+    identity: repeated(parsed.identity),
     gateway: parsed.gateway as string | undefined,
     forwardAgent: Boolean(parsed.forwardAgent),
     noAgent: Boolean(parsed.noAgent),
@@ -208,6 +217,8 @@ export async function parseCli(argv: string[], print: (text: string) => void): P
     hide: list(parsed.hide),
     show: list(parsed.show),
     linewise: Boolean(parsed.linewise),
+    json: Boolean(parsed.json),
+    logDir: parsed.logDir as string | undefined,
     noColor: Boolean(parsed.noColor),
     debug: Boolean(parsed.debug),
     command,

@@ -26,6 +26,8 @@ export interface KnownSettings {
   /** Per host string (`user@host:port`) passwords. */
   passwords: Record<string, string>;
   keyFilename: string[];
+  /** Passphrase for encrypted key files (else the interactive prompt, when there is one). */
+  keyPassphrase: string;
   noAgent: boolean;
   noKeys: boolean;
   forwardAgent: boolean;
@@ -43,6 +45,8 @@ export interface KnownSettings {
   poolSize: number;
   /** SSH handshakes in flight at once. */
   maxStartups: number;
+  /** Channels open at once on one connection (OpenSSH's MaxSessions; lowered on its own when a server allows fewer). */
+  maxSessions: number;
   warnOnly: boolean;
   okReturnCodes: number[];
   shell: string;
@@ -66,7 +70,7 @@ type DefaultedKey =
   | 'hosts' | 'roles' | 'roledefs' | 'excludeHosts' | 'passwords' | 'keyFilename'
   | 'noAgent' | 'noKeys' | 'forwardAgent' | 'useSshConfig' | 'sshConfigPath'
   | 'timeout' | 'connectionAttempts' | 'keepalive' | 'hostKeyPolicy' | 'knownHostsFile'
-  | 'parallel' | 'maxStartups' | 'warnOnly' | 'okReturnCodes' | 'shell' | 'pty' | 'sudoPrompt' | 'sudoPasswordPerHost'
+  | 'parallel' | 'maxStartups' | 'maxSessions' | 'warnOnly' | 'okReturnCodes' | 'shell' | 'pty' | 'sudoPrompt' | 'sudoPasswordPerHost'
   | 'skipBadHosts' | 'abortOnPrompts' | 'dryRun';
 
 /** The defaults every other layer sits on. Keys absent here have no default (see the notes). */
@@ -102,6 +106,7 @@ export const DEFAULTS: Readonly<DefaultSettings> = deepFreeze({
   knownHostsFile: '~/.ssh/known_hosts',
   parallel: false,
   maxStartups: 10,
+  maxSessions: 10,
   warnOnly: false,
   okReturnCodes: [0],
   shell: '/bin/sh -c',
@@ -143,6 +148,7 @@ const SPECS: Readonly<Record<KnownKey, KeySpec>> = {
   password: text,
   passwords: { kind: 'passwords' },
   keyFilename: { kind: 'stringList', split: false, path: true, expected: 'a key file path or a list of them' },
+  keyPassphrase: text,
   noAgent: bool,
   noKeys: bool,
   forwardAgent: bool,
@@ -157,6 +163,7 @@ const SPECS: Readonly<Record<KnownKey, KeySpec>> = {
   parallel: bool,
   poolSize: { kind: 'number', integer: true, min: 1, expected: 'a whole number, 1 or more' },
   maxStartups: { kind: 'number', integer: true, min: 1, expected: 'a whole number, 1 or more' },
+  maxSessions: { kind: 'number', integer: true, min: 1, expected: 'a whole number, 1 or more' },
   warnOnly: bool,
   okReturnCodes: { kind: 'numberList' },
   shell: { kind: 'string', nonEmpty: true },
@@ -385,7 +392,7 @@ function truncate(text: string, max = 60): string {
 }
 
 /** Keys whose values never appear in an error message. */
-const SECRET_KEYS: ReadonlySet<string> = new Set<KnownKey>(['password', 'passwords', 'sudoPassword']);
+const SECRET_KEYS: ReadonlySet<string> = new Set<KnownKey>(['password', 'passwords', 'sudoPassword', 'keyPassphrase']);
 
 function mismatchError(source: string, keyAsWritten: string, canonical: KnownKey, mismatch: Mismatch): UsageError {
   const found = describeFound(mismatch.found, SECRET_KEYS.has(canonical));

@@ -47,6 +47,8 @@ export interface TaskContext {
   readonly hostEnv: Record<string, unknown> | undefined;
   readonly scope: Scope;
   readonly task: string | undefined;
+  /** Which run of the task this is (see the task-plan event), so reporters attribute events to the right lane. */
+  readonly invocation?: number;
 }
 
 const storage = new AsyncLocalStorage<TaskContext>();

@@ -166,6 +166,7 @@ export interface Env {
   password: string | undefined;
   passwords: Record<string, string>;
   keyFilename: string[];
+  keyPassphrase: string | undefined;
   noAgent: boolean;
   noKeys: boolean;
   forwardAgent: boolean;

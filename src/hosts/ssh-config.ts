@@ -53,6 +53,10 @@ export interface ResolveSshHostOptions {
   user?: string;
   /** From the command line: wins over the file. */
   port?: number;
+  /** Used when the file names no User (instead of the local user): settings that rank below the file. */
+  defaultUser?: string;
+  /** Used when the file names no Port (instead of 22). */
+  defaultPort?: number;
   /** Default: the login name of this process (getpwuid, as ssh). */
   localUser?: string;
   /** For `~` and %d; default: this user's home from the password database, as ssh (not $HOME). */
@@ -99,8 +103,8 @@ export function resolveSshHost(config: SshConfigFile, host: string, options: Res
   }
 
   const got = state.obtained;
-  const port = got.port?.value ?? 22;
-  const user = got.user?.value ?? localUser;
+  const port = got.port?.value ?? options.defaultPort ?? 22;
+  const user = got.user?.value ?? options.defaultUser ?? localUser;
   const proxy = state.proxy;
   const proxyJump = proxy?.key === 'proxyjump' && proxy.value !== 'none' ? proxy.value : undefined;
   const thisHost = options.localHostname ?? localHostname();

@@ -5,6 +5,7 @@ import { CommandError, FabError } from '../errors.ts';
 import { events, type Runner } from '../report/events.ts';
 import { isHidden } from '../report/levels.ts';
 import { Result } from './result.ts';
+import { interruptedError, isInterrupted, trackProcess } from './abort.ts';
 import { ResponderSet, type Responder } from './responders.ts';
 import { TextScrubber } from './scrub.ts';
 
@@ -45,6 +46,8 @@ export interface CommandSpec {
   /** The command as the user wrote it, for display and errors. */
   command: string;
   start(): Promise<CommandProcess>;
+  /** Opens the host's connection without running anything: --dry-run still connects (and fails like a real run). */
+  connect?(): Promise<unknown>;
   warnOnly: boolean;
   okReturnCodes: readonly number[];
   timeout: number | undefined;
@@ -113,14 +116,17 @@ export function commandFailure(result: Result): CommandError {
 export async function executeCommand(spec: CommandSpec): Promise<Result> {
   const started = performance.now();
   const host = spec.host === 'localhost' ? undefined : spec.host;
+  if (isInterrupted()) throw interruptedError(host);
   events.emit({ kind: 'command', host, runner: spec.runner, command: spec.command, dryRun: spec.dryRun, hidden: isHidden('running') });
   if (spec.dryRun) {
+    await spec.connect?.();
     const result = new Result({ host: spec.host, command: spec.command, stdout: '', stderr: '', code: 0, durationMs: 0, ok: true, dryRun: true });
     events.emit({ kind: 'command-end', host, runner: spec.runner, result });
     return result;
   }
 
   const proc = await spec.start();
+  const untrack = trackProcess(proc);
   const captures = { stdout: new Capture(spec.maxCapture), stderr: new Capture(spec.maxCapture) };
   const responders = new ResponderSet(spec.responders);
   const counts = new Map<Responder, number>();
@@ -172,8 +178,10 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
   };
   const stdoutDecoder = new StringDecoder('utf8');
   const stderrDecoder = new StringDecoder('utf8');
-  proc.stdout.on('data', onData('stdout', stdoutDecoder));
-  proc.stderr?.on('data', onData('stderr', stderrDecoder));
+  // Bound to this command's async context: the channel's data arrives in the context of whoever opened the
+  // pooled connection, and hide()/show() and reporters must see this command's task, host and scope.
+  proc.stdout.on('data', AsyncResource.bind(onData('stdout', stdoutDecoder)));
+  proc.stderr?.on('data', AsyncResource.bind(onData('stderr', stderrDecoder)));
 
   if (spec.stdin !== undefined) {
     if (typeof spec.stdin === 'string' || Buffer.isBuffer(spec.stdin)) {
@@ -200,6 +208,7 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
     exit = await proc.exit;
   } finally {
     if (timer) clearTimeout(timer);
+    untrack();
   }
   for (const [stream, decoder] of [['stdout', stdoutDecoder], ['stderr', stderrDecoder]] as const) {
     // The decoder's tail is an incomplete character whose raw bytes went out already; held-back text did not.
@@ -225,6 +234,7 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
   });
   events.emit({ kind: 'command-end', host, runner: spec.runner, result });
   if (failure) throw failure;
+  if (isInterrupted() && !ok) throw interruptedError(host);
   if (!ok && !spec.warnOnly) throw commandFailure(result);
   if (!ok) events.emit({ kind: 'warning', host, message: commandFailure(result).message.split('\n')[0]! });
   return result;

@@ -5,6 +5,7 @@ import { executeCommand, type CommandOptions } from './command.ts';
 import { commandArguments, commandSettings } from './options.ts';
 import { shellTemplate } from './quote.ts';
 import { requireHost, startRemote } from './remote.ts';
+import { connectionFor } from '../ssh/pool.ts';
 import type { Result } from './result.ts';
 
 /** The command line sent to sshd: scope (cd, prefix, shellEnv, path) composed, then wrapped in env.shell. */
@@ -31,6 +32,7 @@ export async function run(first: string | TemplateStringsArray, ...rest: unknown
     host: host.text,
     command,
     start: () => startRemote(host.text, line, pty),
+    connect: () => connectionFor(host.text),
     ...commandSettings(options),
   });
 }

@@ -56,7 +56,9 @@ export function joinTerminal(channel: ClientChannel, terminal: Terminal, lost: (
     const resize = guard(() => channel.setWindow(screen.rows ?? 24, screen.columns ?? 80, 0, 0));
     const onSignal = (signal: NodeJS.Signals) => {
       restore();
-      process.kill(process.pid, signal);
+      channel.close();
+      // fab's own handler winds the run down; with none (a library user), the signal does what it would have.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
     };
 
     channel.on('data', toScreen);

@@ -5,6 +5,7 @@ import { executeCommand, type CommandOptions } from './command.ts';
 import { commandArguments, commandSettings } from './options.ts';
 import { quote, shellTemplate } from './quote.ts';
 import { requireHost, startRemote } from './remote.ts';
+import { connectionFor } from '../ssh/pool.ts';
 import { remoteLine } from './run.ts';
 import type { Responder } from './responders.ts';
 import { refuseSudoPassword, sudoPasswordFor, type SudoPassword } from './sudo-password.ts';
@@ -69,6 +70,7 @@ export async function sudo(first: string | TemplateStringsArray, ...rest: unknow
     host: host.text,
     command,
     start: () => startRemote(host.text, line, pty),
+    connect: () => connectionFor(host.text),
     ...settings,
     responders: [promptResponder, wrongPassword, ...settings.responders],
     hiddenText: prompt.shown,

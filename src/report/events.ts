@@ -6,6 +6,9 @@ export type OutputLevel = (typeof OUTPUT_LEVELS)[number];
 
 export type Runner = 'run' | 'sudo' | 'local';
 
+/** How one task ended on one host: `skipped` never started (or was unreachable under --skip-bad-hosts). */
+export type TaskStatus = 'ok' | 'failed' | 'skipped' | 'interrupted';
+
 /**
  * Everything that happens in a run, as typed events. Operations emit, never print;
  * reporters (lines, listr, json, log files) subscribe and decide what to show.
@@ -14,8 +17,30 @@ export type Runner = 'run' | 'sudo' | 'local';
 export type FabEvent =
   | { kind: 'run-start'; tasks: string[] }
   | { kind: 'run-end'; exitCode: number }
-  | { kind: 'task-start'; task: string; host?: string }
-  | { kind: 'task-end'; task: string; host?: string; ok: boolean; skipped?: boolean; durationMs: number; value?: unknown; error?: string }
+  /**
+   * A task is about to run on these hosts (none: once, locally). `invocation` numbers each run of a task
+   * (a task named twice, or called through execute(), is two invocations); `parent` is the task and host
+   * whose execute() started it.
+   */
+  | { kind: 'task-plan'; task: string; invocation: number; hosts: string[]; concurrency: number; parent?: { invocation: number; host?: string } }
+  | { kind: 'task-start'; task: string; host?: string; invocation?: number }
+  | {
+      kind: 'task-end';
+      task: string;
+      host?: string;
+      ok: boolean;
+      skipped?: boolean;
+      durationMs: number;
+      value?: unknown;
+      /** First line of the error. */
+      error?: string;
+      invocation?: number;
+      status?: TaskStatus;
+      /** Why it was skipped (unreachable, not run after a failure, interrupted). */
+      reason?: string;
+      /** The whole error message (command, exit code, tail of its output). */
+      detail?: string;
+    }
   | { kind: 'command'; host?: string; runner: Runner; command: string; dryRun?: boolean; hidden: boolean }
   | { kind: 'output'; host?: string; stream: 'stdout' | 'stderr'; text: string; bytes: Buffer; hidden: boolean }
   | { kind: 'command-end'; host?: string; runner: Runner; result: Result }
@@ -25,8 +50,10 @@ export type FabEvent =
   | { kind: 'warning'; host?: string; message: string }
   | { kind: 'status'; host?: string; message: string }
   | { kind: 'debug'; host?: string; message: string }
-  /** The terminal is taken by a question (or an interactive shell, `shell: true`): renderers pause until 'end'. */
-  | { kind: 'prompt'; host?: string; state: 'start' | 'end'; shell?: boolean };
+  /** Someone is being asked a question at the terminal (or has an interactive shell, `shell: true`): live renderers pause between start and end. */
+  | { kind: 'prompt'; state: 'start' | 'end'; host?: string; shell?: boolean }
+  /** The first Ctrl-C: running commands are being ended. */
+  | { kind: 'interrupt' };
 
 export type EventListener = (event: FabEvent) => void;
 

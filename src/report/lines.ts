@@ -36,10 +36,13 @@ export class LineReporter {
 
   private output(host: string | undefined, name: 'stdout' | 'stderr', text: string, hidden: boolean): void {
     const key = `${host ?? ''}\u0000${name}`;
+    if (hidden) {
+      this.partial.delete(key);
+      return;
+    }
     const pending = (this.partial.get(key) ?? '') + text;
     const lines = pending.split(/\r?\n/);
     this.partial.set(key, lines.pop() ?? '');
-    if (hidden) return;
     for (const line of lines) this.line(this.out, host, `${STREAM_LABEL[name]}:`, line.replace(/\r/g, ''), name === 'stderr' ? 'red' : undefined);
   }
 
@@ -80,7 +83,12 @@ export class LineReporter {
         if (!isHidden('status') && event.host) this.line(this.out, event.host, 'Executing task', `'${event.task}'`);
         break;
       case 'task-end':
-        if (!event.ok && !event.skipped && event.error) this.err.write(`${this.prefix(event.host)} ${paint(this.color, 'red', 'Failed:')} ${event.task}: ${event.error}\n`);
+        if (!event.ok && !event.skipped && event.error) {
+          this.err.write(`${this.prefix(event.host)} ${paint(this.color, 'red', event.status === 'interrupted' ? 'Interrupted:' : 'Failed:')} ${event.task}: ${event.error}\n`);
+        }
+        break;
+      case 'interrupt':
+        this.err.write(`${paint(this.color, 'yellow', 'fab: interrupted:')} ending the running commands (Ctrl-C again quits at once)\n`);
         break;
       case 'warning':
         if (!isHidden('warnings')) this.err.write(`${this.prefix(event.host)} ${paint(this.color, 'yellow', 'Warning:')} ${event.message}\n`);

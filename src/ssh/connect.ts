@@ -1,13 +1,14 @@
-import { spawn } from 'node:child_process';
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { Client as ClientType, ConnectConfig } from 'ssh2';
+import type { Client as ClientType, ConnectConfig, NegotiatedAlgorithms } from 'ssh2';
 import { env } from '../env/env.ts';
 import { FabError } from '../errors.ts';
 import { events } from '../report/events.ts';
 import { createAuthHandler, isRecoverableAuthError } from './auth.ts';
+import { passphraseFor } from './credentials.ts';
 import { makeHostVerifier } from './host-key-policy.ts';
+import { startProxyCommand } from './proxy-command.ts';
 import type { ConnectTarget } from './target.ts';
 
 const { Client } = ssh2;
@@ -15,7 +16,8 @@ const { Client } = ssh2;
 function connectError(target: ConnectTarget, error: unknown): FabError {
   if (error instanceof FabError) return error;
   const err = error as NodeJS.ErrnoException & { level?: string };
-  const where = `${target.label} (${target.hostname}:${target.port}${target.jump ? ` via ${target.jump.label}` : ''})`;
+  const via = target.jump ? ` via ${target.jump.label}` : target.proxyCommand ? ' via ProxyCommand' : '';
+  const where = `${target.label} (${target.hostname}:${target.port}${via})`;
   const reason =
     err.code === 'ECONNREFUSED'
       ? 'connection refused; is sshd running and the port right?'
@@ -51,12 +53,12 @@ function openSocket(target: ConnectTarget): Promise<Socket> {
   });
 }
 
-/** ProxyCommand: the command's stdin/stdout are the transport. */
-function proxyCommandSocket(target: ConnectTarget): Duplex {
-  const child = spawn('/bin/sh', ['-c', target.proxyCommand!], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
-  duplex.on('close', () => child.kill());
-  return duplex;
+/** What the key exchange settled on, for --show debug (`Compression yes` shows up here). */
+function describeHandshake(negotiated: NegotiatedAlgorithms): string {
+  const { kex, serverHostKey, cs, sc } = negotiated;
+  const compression = cs.compress === sc.compress ? cs.compress : `${cs.compress} out, ${sc.compress} in`;
+  // An AEAD cipher (aes-gcm, chacha20-poly1305) has no separate MAC.
+  return `negotiated kex ${kex}, host key ${serverHostKey}, cipher ${cs.cipher}${cs.mac ? `, mac ${cs.mac}` : ''}, compression ${compression}`;
 }
 
 export interface OpenedClient {
@@ -67,13 +69,12 @@ export interface OpenedClient {
 
 /** Opens and authenticates one SSH connection over the given transport (or a new TCP socket). */
 export async function openClient(target: ConnectTarget, transport: Duplex | undefined, password: () => Promise<string | undefined>): Promise<ClientType> {
-  const sock = transport ?? (target.proxyCommand ? proxyCommandSocket(target) : await openSocket(target).catch((error) => Promise.reject(connectError(target, error))));
   const verifier = makeHostVerifier({
     policy: target.hostKeyPolicy,
     files: target.knownHostsFiles,
-    writeFile: target.knownHostsFiles[0]!,
+    writeFile: target.knownHostsFiles[0],
     host: target.hostKeyName,
-    port: target.port,
+    port: target.hostKeyPort,
     displayName: target.label,
     onWarning: (message) => events.emit({ kind: 'warning', host: target.label, message }),
   });
@@ -87,9 +88,12 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
     useDefaultIdentities: target.useDefaultIdentities,
     onDebug: (message) => events.emit({ kind: 'debug', host: target.label, message }),
     getPassword: password,
-    getPassphrase: async () => env.keyPassphrase as string | undefined,
+    getPassphrase: passphraseFor(target),
   });
   const serverHostKey = await verifier.hostKeyAlgorithms();
+  // The transport comes last: nothing listens for its errors until client.connect() below.
+  const proxy = !transport && target.proxyCommand ? startProxyCommand(target) : undefined;
+  const sock = transport ?? proxy?.sock ?? (await openSocket(target).catch((error) => Promise.reject(connectError(target, error))));
   const config: ConnectConfig = {
     sock: sock as unknown as ConnectConfig['sock'],
     host: target.hostname,
@@ -100,13 +104,17 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
     readyTimeout: target.connectTimeout * 1000,
     keepaliveInterval: target.keepaliveInterval * 1000,
     keepaliveCountMax: target.keepaliveCountMax,
-    ...(target.forwardAgent && target.agent ? { agent: target.agent, agentForward: true } : target.agent ? { agent: target.agent } : {}),
+    // ssh2 uses this agent only for forwarding: authentication goes through the auth handler.
+    ...(target.forwardAgent && target.forwardAgentSocket ? { agent: target.forwardAgentSocket, agentForward: true } : {}),
     algorithms: {
       ...(serverHostKey ? { serverHostKey: serverHostKey as never } : {}),
       ...(target.compression ? { compress: ['zlib@openssh.com', 'zlib', 'none'] as never } : {}),
     },
   };
   const client = new Client();
+  const debug = (message: string) => events.emit({ kind: 'debug', host: target.label, message });
+  if (target.forwardAgent && !target.forwardAgentSocket) debug('agent forwarding asked for, but there is no agent to forward (SSH_AUTH_SOCK is unset)');
+  client.on('handshake', (negotiated) => debug(describeHandshake(negotiated)));
   return new Promise<ClientType>((resolve, reject) => {
     let settled = false;
     const settle = (error: FabError | undefined) => {
@@ -116,6 +124,11 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
       client.end();
       reject(error);
     };
+    // With a ProxyCommand, a broken transport is best explained by how the command ended.
+    const transportFailed = (error: Error) => {
+      if (!proxy) return settle(connectError(target, error));
+      void proxy.failure().then((why) => settle(connectError(target, why ? new Error(why) : error)));
+    };
     client.once('ready', () => settle(undefined));
     // A persistent listener: ssh2 also emits errors it recovers from during auth (an absent agent,
     // a key it cannot use), and a later error with no listener would crash the process.
@@ -123,9 +136,12 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
       if (settled || isRecoverableAuthError(error)) return;
       if (verifier.error) return settle(verifier.error);
       if (error.level === 'client-authentication' || auth.methodsTried().length > 0) return settle(auth.failure());
-      settle(connectError(target, error));
+      transportFailed(error);
     });
-    client.once('close', () => settle(verifier.error ?? connectError(target, new Error('connection closed during the handshake'))));
+    client.once('close', () => {
+      if (verifier.error) return settle(verifier.error);
+      transportFailed(new Error('connection closed during the handshake'));
+    });
     client.connect(config);
   });
 }

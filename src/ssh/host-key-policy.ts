@@ -1,7 +1,7 @@
 /**
  * Host key verification for ssh2's `hostVerifier`, with fabts' policies:
  * - 'accept-new' (default): known key -> accept; unknown host -> record it in `writeFile` and warn
- *   ("Permanently added ..."); changed or revoked key -> refuse.
+ *   ("Permanently added ..."), or refuse when there is none (`UserKnownHostsFile none`); changed or revoked key -> refuse.
  * - 'strict': only keys already in the known_hosts files are accepted.
  * - 'off': accept anything, read and write nothing.
  * When `verify` resolves false, `error` holds a FabError('HOST_KEY') whose one-line message says why and
@@ -26,7 +26,7 @@ export interface HostVerifierOptions {
   /** known_hosts files to read, in order (UserKnownHostsFile..., then GlobalKnownHostsFile...). */
   files: string[];
   /** Where 'accept-new' records new hosts: the first UserKnownHostsFile. */
-  writeFile: string;
+  writeFile: string | undefined;
   /** The name recorded in known_hosts: HostKeyAlias if set, else HostName. */
   host: string;
   port: number;
@@ -62,7 +62,7 @@ function shq(s: string): string {
 export function makeHostVerifier(options: HostVerifierOptions): HostVerifier {
   const { policy, host, port } = options;
   const files = options.files.map(expandHome);
-  const writeFile = expandHome(options.writeFile);
+  const writeFile = options.writeFile === undefined ? undefined : expandHome(options.writeFile);
   const display = options.displayName ?? host;
   const lookupName = knownHostName(host, port);
   let lastError: FabError | undefined;
@@ -115,6 +115,13 @@ export function makeHostVerifier(options: HostVerifierOptions): HostVerifier {
         break;
     }
 
+    if (writeFile === undefined) {
+      // `UserKnownHostsFile none`: nothing to check against and nowhere to record, so refused, as ssh does.
+      return fail(
+        `${display}: host key for ${lookupName} (${label} ${fp}) cannot be checked: no known_hosts file is configured ` +
+          `(UserKnownHostsFile none); name one (knownHostsFile), or skip host key checking with -D`,
+      );
+    }
     if (policy === 'strict') {
       const alg = type.startsWith('ecdsa-sha2-') ? 'ecdsa' : type === 'ssh-ed25519' ? 'ed25519' : type === 'ssh-rsa' ? 'rsa' : type;
       const portArg = port === 22 ? '' : `-p ${port} `;

@@ -22,8 +22,8 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { open, readFile, realpath, rename, stat, mkdir, unlink } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { open, readFile, realpath, stat, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 export interface HostKey {
   /** SSH key type, e.g. 'ssh-ed25519', 'ssh-rsa', 'ecdsa-sha2-nistp256'. */
@@ -326,12 +326,12 @@ export function formatKnownHostLine(host: string, port: number, key: HostKey, op
 const appendQueues = new Map<string, Promise<unknown>>();
 
 /**
- * Record `key` for host:port in `file`, safely:
- * - the new content (existing bytes, a newline if the file lacked a final one, the new line) goes to a
- *   temp file in the same directory, is fsynced and renamed over the file, so a crash never leaves a
- *   truncated known_hosts; a symlinked file is updated at its target;
- * - the file's mode (and owner, when running as root) is kept; a new file gets 0600 and a missing parent
- *   directory is created 0700;
+ * Record `key` for host:port in `file`, safely, the way ssh(1) does -- by appending:
+ * - the line (preceded by a newline when the file lacks a final one) is written with O_APPEND in one write() and
+ *   fsynced: the existing bytes are never rewritten, and appends from other processes at the same moment (another
+ *   fab, ssh itself) each land whole -- a rewrite-and-rename would drop the lines they added meanwhile;
+ * - a symlinked file is appended to at its target; mode and owner are untouched; a new file gets 0600 and a
+ *   missing parent directory is created 0700;
  * - appends to the same file are serialized within the process, and a key already recorded for the host
  *   (re-read under the lock) is not written twice.
  * Resolves to true when a line was written, false when the entry was already there.
@@ -371,62 +371,31 @@ async function resolveTarget(file: string): Promise<string> {
 
 async function appendNow(file: string, host: string, port: number, key: HostKey, options: { hash?: boolean }): Promise<boolean> {
   let existing: Buffer | undefined;
-  let mode = 0o600;
-  let owner: { uid: number; gid: number } | undefined;
   try {
-    const st = await stat(file);
-    mode = st.mode & 0o7777;
-    owner = { uid: st.uid, gid: st.gid };
     existing = await readFile(file);
   } catch (err) {
     if (!isMissing(err)) throw err;
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   }
   if (existing) {
     const already = new KnownHosts(parseKnownHosts(existing.toString('utf8'), file))
       .entriesFor(host, port)
       .some((e) => e.marker === undefined && e.data.equals(key.data));
     if (already) return false;
-  } else {
-    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   }
-  const line = formatKnownHostLine(host, port, key, options) + '\n';
-  const parts: Buffer[] = [];
-  if (existing && existing.length > 0) {
-    parts.push(existing);
-    if (existing[existing.length - 1] !== 0x0a) parts.push(Buffer.from('\n'));
-  }
-  parts.push(Buffer.from(line));
-  const content = Buffer.concat(parts);
-
-  const dir = dirname(file);
-  const tmp = join(dir, `.${basename(file)}.fabts-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+  const fh = await open(file, fsConstants.O_RDWR | fsConstants.O_APPEND | fsConstants.O_CREAT, 0o600);
   try {
-    try {
-      await fh.writeFile(content);
-      await fh.chmod(mode);
-      if (owner && typeof process.getuid === 'function' && process.getuid() === 0 && owner.uid !== 0) {
-        await fh.chown(owner.uid, owner.gid).catch(() => undefined);
-      }
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  // Make the rename durable; not all platforms allow fsync on a directory.
-  try {
-    const dh = await open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-  } catch {
-    /* best effort */
+    // Decided on the file as it is now, not as read above: another process may have appended since.
+    const { size } = await fh.stat();
+    const last = Buffer.alloc(1);
+    if (size > 0) await fh.read(last, 0, 1, size - 1);
+    const needsNewline = size > 0 && last[0] !== 0x0a;
+    const line = Buffer.from(`${needsNewline ? '\n' : ''}${formatKnownHostLine(host, port, key, options)}\n`);
+    const { bytesWritten } = await fh.write(line, 0, line.length);
+    if (bytesWritten !== line.length) throw Object.assign(new Error(`short write to ${file}`), { code: 'EIO' });
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
   parseCache.delete(file);
   return true;

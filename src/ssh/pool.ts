@@ -5,32 +5,85 @@ import { FabError } from '../errors.ts';
 import { events } from '../report/events.ts';
 import { Semaphore } from '../util/semaphore.ts';
 import { connectError, openClient } from './connect.ts';
+import { passwordFor } from './credentials.ts';
 import { resolveTarget, type ConnectTarget } from './target.ts';
 
-/** OpenSSH's MaxSessions default: channels past it on one connection are refused, so they queue here. */
-export const MAX_SESSIONS_PER_CONNECTION = 10;
+/**
+ * How servers refuse a session channel past their limit: OpenSSH answers SSH_OPEN_CONNECT_FAILED ("open failed")
+ * when MaxSessions is reached; others use ADMINISTRATIVELY_PROHIBITED or RESOURCE_SHORTAGE.
+ */
+const REFUSED_FOR_LIMIT = new Set([1, 2, 4]);
+
+/** A one-shot signal: a promise and the function that settles it. */
+function signal(): { promise: Promise<void>; fire: () => void } {
+  let fire!: () => void;
+  const promise = new Promise<void>((resolve) => (fire = resolve));
+  return { promise, fire };
+}
 
 /** One authenticated SSH connection, shared by every operation and task on its host for the whole run. */
 export class PooledConnection {
   alive = true;
-  private readonly sessions = new Semaphore(MAX_SESSIONS_PER_CONNECTION);
+  private readonly sessions: Semaphore;
   private sftpSession: Promise<SFTPWrapper> | undefined;
+  /** Session channels open now, and the most that were ever open at once: the server allows at least that many. */
+  private openSessions = 0;
+  private peakOpenSessions = 0;
+  /** Settles when a session channel closes (or when waiting for one is pointless): refused requests retry then. */
+  private sessionChange = signal();
 
   constructor(
     readonly target: ConnectTarget,
     readonly client: Client,
-  ) {}
+    maxSessions: number,
+  ) {
+    this.sessions = new Semaphore(maxSessions);
+  }
 
-  /** Opens a session channel (exec/shell/subsystem) once a slot is free; the slot frees when it closes. */
+  /** How many session channels may be open at once right now (lowered when the server refused more). */
+  get sessionLimit(): number {
+    return this.sessions.limit;
+  }
+
+  private notifySessionChange(): void {
+    const settled = this.sessionChange;
+    this.sessionChange = signal();
+    settled.fire();
+  }
+
+  /**
+   * Opens a session channel (exec/shell/subsystem) once a slot is free; the slot frees when it closes. A server
+   * that refuses a channel while others are open or opening has a lower limit than assumed (OpenSSH MaxSessions):
+   * the limit drops to what is in use, and the request waits for a channel to close instead of failing.
+   */
   private async session<T extends ClientChannel | SFTPWrapper>(open: (done: (error: Error | undefined, channel: T) => void) => void): Promise<T> {
-    const release = await this.sessions.acquire();
-    try {
-      const channel = await new Promise<T>((resolve, reject) => open((error, channel) => (error ? reject(error) : resolve(channel))));
-      channel.once('close', release);
-      return channel;
-    } catch (error) {
-      release();
-      throw this.channelError(error);
+    for (;;) {
+      const release = await this.sessions.acquire();
+      try {
+        const channel = await new Promise<T>((resolve, reject) => open((error, channel) => (error ? reject(error) : resolve(channel))));
+        this.peakOpenSessions = Math.max(this.peakOpenSessions, ++this.openSessions);
+        channel.once('close', () => {
+          this.openSessions--;
+          release();
+          this.notifySessionChange();
+        });
+        return channel;
+      } catch (error) {
+        release();
+        const refusedForLimit = REFUSED_FOR_LIMIT.has((error as { reason?: unknown }).reason as number);
+        const others = this.sessions.inUse;
+        if (!this.alive || !refusedForLimit || others === 0) {
+          this.notifySessionChange(); // requests waiting on this one's success would wait forever
+          throw this.channelError(error);
+        }
+        // A refusal right after a close can be the server still freeing that session: never below what it did allow.
+        const limit = Math.max(others, this.peakOpenSessions);
+        if (limit < this.sessions.limit) {
+          this.sessions.setLimit(limit);
+          events.emit({ kind: 'debug', host: this.target.label, message: `the server refused a channel with ${others} in use: at most ${limit} at once from now on` });
+        }
+        await this.sessionChange.promise;
+      }
     }
   }
 
@@ -75,14 +128,6 @@ const targets = new Map<string, Promise<ConnectTarget>>();
 /** OpenSSH's MaxStartups drops unauthenticated connections past 10 by default: handshakes queue here. */
 const handshakes = new Semaphore(10);
 
-function passwordFor(target: ConnectTarget): () => Promise<string | undefined> {
-  return async () => {
-    const passwords = (env.passwords as Record<string, string> | undefined) ?? {};
-    for (const key of target.passwordKeys) if (passwords[key] !== undefined) return passwords[key];
-    return env.password as string | undefined;
-  };
-}
-
 async function open(target: ConnectTarget): Promise<PooledConnection> {
   const attempts = Math.max(1, target.connectionAttempts);
   for (let attempt = 1; ; attempt++) {
@@ -117,7 +162,7 @@ async function openOnce(target: ConnectTarget): Promise<PooledConnection> {
   } finally {
     release();
   }
-  const connection = new PooledConnection(target, client);
+  const connection = new PooledConnection(target, client, (env.maxSessions as number | undefined) ?? 10);
   events.emit({ kind: 'connect', host: target.label, state: 'connected', ...(target.jump ? { via: target.jump.label } : {}) });
   client.on('error', (error) => events.emit({ kind: 'debug', host: target.label, message: `connection error: ${error.message}` }));
   // Through a gateway the transport is a channel, which only passes on the far end's EOF: end our side too,

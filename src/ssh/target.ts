@@ -22,7 +22,12 @@ export interface ConnectTarget {
   identitiesOnly: boolean;
   /** The name known_hosts records: HostKeyAlias, else HostName. */
   hostKeyName: string;
+  /** The port known_hosts records (`[name]:port` unless 22): none for a HostKeyAlias, as ssh(1) writes `alias` alone. */
+  hostKeyPort: number;
+  /** The ssh-agent socket used to authenticate (undefined with -a, IdentityAgent none, or no agent). */
   agent: string | undefined;
+  /** The agent socket forwarded with -A / ForwardAgent (ForwardAgent's own socket, else IdentityAgent / SSH_AUTH_SOCK). */
+  forwardAgentSocket: string | undefined;
   useDefaultIdentities: boolean;
   /** The hop this connection is made through (ProxyJump / gateway), itself a pooled connection. */
   jump: ConnectTarget | undefined;
@@ -51,6 +56,17 @@ function sshConfig(): Promise<SshConfigFile | undefined> {
 
 export function clearTargetCache(): void {
   configCache.clear();
+}
+
+/**
+ * IdentityAgent as ssh(1) reads it: unset or `SSH_AUTH_SOCK` -> $SSH_AUTH_SOCK, `none` -> no agent, `$VAR` -> the
+ * socket named by that environment variable, anything else -> a socket path (already expanded).
+ */
+function agentSocket(setting: string | undefined): string | undefined {
+  if (setting === undefined || setting === 'SSH_AUTH_SOCK') return process.env.SSH_AUTH_SOCK || undefined;
+  if (setting === 'none') return undefined;
+  if (setting.startsWith('$')) return process.env[setting.slice(1)] || undefined;
+  return setting;
 }
 
 function policyFrom(value: string | undefined): HostKeyPolicy | undefined {
@@ -82,17 +98,29 @@ export async function resolveTarget(text: string, options: { viaGateway?: boolea
   const localUser = userInfo().username;
   const envUser = configuredValue<string>('user');
   const envPort = configuredValue<number>('port');
-  const user = spec.user ?? envUser;
-  const port = spec.port ?? envPort;
+  // A jump host is configured for itself: as with ssh's -l and -p, env.user and env.port only fill in what its
+  // ssh_config entry leaves unset (`-u deploy` must not log in to the bastion as deploy).
+  const hop = options.viaGateway === false;
+  const user = spec.user ?? (hop ? undefined : envUser);
+  const port = spec.port ?? (hop ? undefined : envPort);
   const resolved = config
-    ? resolveSshHost(config, spec.host, { ...(user ? { user } : {}), ...(port ? { port } : {}), localUser })
+    ? resolveSshHost(config, spec.host, {
+        ...(user ? { user } : {}),
+        ...(port ? { port } : {}),
+        ...(hop && envUser ? { defaultUser: envUser } : {}),
+        ...(hop && envPort ? { defaultPort: envPort } : {}),
+        localUser,
+        // fabts reads ~ as $HOME everywhere (ssh uses the password database for some paths): one home, also in tests.
+        home: homedir(),
+      })
     : undefined;
 
   const keyFiles = (env.keyFilename as string[] | string | undefined) ?? [];
   const identityFiles = (Array.isArray(keyFiles) ? keyFiles : [keyFiles]).map(expandHome);
   const configIdentityFiles = resolved?.identityFiles ?? [];
-  const agentSetting = resolved?.identityAgent;
-  const agent = env.noAgent ? undefined : agentSetting === 'none' ? undefined : agentSetting && agentSetting !== 'SSH_AUTH_SOCK' ? agentSetting : process.env.SSH_AUTH_SOCK || undefined;
+  const configAgent = agentSocket(resolved?.identityAgent);
+  const agent = env.noAgent ? undefined : configAgent;
+  const forwardSocket = resolved?.forwardAgentSocket;
 
   const gateway = (env.gateway as string | undefined) || undefined;
   let jump: ConnectTarget | undefined;
@@ -110,8 +138,8 @@ export async function resolveTarget(text: string, options: { viaGateway?: boolea
   }
 
   const hostname = resolved?.hostname ?? spec.host;
-  const finalPort = port ?? resolved?.port ?? 22;
-  const finalUser = user ?? resolved?.user ?? localUser;
+  const finalPort = port ?? resolved?.port ?? envPort ?? 22;
+  const finalUser = user ?? resolved?.user ?? envUser ?? localUser;
   const timeout = configuredValue<number>('timeout') ?? resolved?.connectTimeout ?? (env.timeout as number | undefined) ?? 10;
   const keepalive = configuredValue<number>('keepalive') ?? resolved?.serverAliveInterval ?? (env.keepalive as number | undefined) ?? 0;
   const key = `${formatHostString({ user: finalUser, host: hostname, port: finalPort })}${jump ? ` via ${jump.key}` : ''}${proxyCommand ? ` via [${proxyCommand}]` : ''}`;
@@ -126,14 +154,17 @@ export async function resolveTarget(text: string, options: { viaGateway?: boolea
     configIdentityFiles,
     identitiesOnly: resolved?.identitiesOnly ?? false,
     hostKeyName: resolved?.hostKeyAlias ?? hostname,
+    hostKeyPort: resolved?.hostKeyAlias ? 22 : finalPort,
     agent,
+    // -a only keeps the agent out of authentication; what -A forwards is still there.
+    forwardAgentSocket: forwardSocket === undefined ? configAgent : agentSocket(forwardSocket),
     useDefaultIdentities: !env.noKeys && (resolved?.useDefaultIdentityFiles ?? true) && !(resolved?.identitiesOnly && identityFiles.length + configIdentityFiles.length > 0),
     jump,
     proxyCommand,
     connectTimeout: timeout,
     keepaliveInterval: keepalive,
     keepaliveCountMax: resolved?.serverAliveCountMax ?? 3,
-    connectionAttempts: (env.connectionAttempts as number | undefined) ?? 1,
+    connectionAttempts: configuredValue<number>('connectionAttempts') ?? resolved?.connectionAttempts ?? 1,
     hostKeyPolicy: configuredValue<HostKeyPolicy>('hostKeyPolicy') ?? policyFrom(resolved?.strictHostKeyChecking) ?? (env.hostKeyPolicy as HostKeyPolicy | undefined) ?? 'accept-new',
     knownHostsFiles: knownHostsFile ? [expandHome(knownHostsFile)] : (resolved?.userKnownHostsFiles ?? [`${homedir()}/.ssh/known_hosts`]),
     forwardAgent: Boolean(configuredValue<boolean>('forwardAgent') ?? resolved?.forwardAgent ?? false),

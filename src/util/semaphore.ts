@@ -3,11 +3,15 @@ export class Semaphore {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(private limit: number) {}
+  constructor(private max: number) {}
 
   setLimit(limit: number): void {
-    this.limit = Math.max(1, limit);
+    this.max = Math.max(1, limit);
     this.drain();
+  }
+
+  get limit(): number {
+    return this.max;
   }
 
   get inUse(): number {
@@ -15,7 +19,7 @@ export class Semaphore {
   }
 
   async acquire(): Promise<() => void> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.active++;
     let released = false;
     return () => {
@@ -27,7 +31,7 @@ export class Semaphore {
   }
 
   private drain(): void {
-    while (this.active < this.limit && this.waiting.length > 0) {
+    while (this.active < this.max && this.waiting.length > 0) {
       this.active++;
       this.waiting.shift()!();
     }

@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 /** The built `fab` command: end-to-end tests run exactly what a user runs. */
@@ -14,26 +15,32 @@ export interface FabRun {
   stderr: string;
 }
 
-/** Runs `fab args...` in cwd with a clean HOME (so no real ~/.fabrc or ~/.ssh leaks in). */
-export function fab(args: string[], options: { cwd: string; env?: Record<string, string>; input?: string; timeoutMs?: number }): Promise<FabRun> {
+/** Collects a child's output until it closes; SIGKILLs it after timeoutMs. */
+export function collectRun(child: ChildProcessWithoutNullStreams | ChildProcessByStdio<null, Readable, Readable>, timeoutMs = 60_000): Promise<FabRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FAB_BIN, ...args], {
-      cwd: options.cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: options.env?.HOME ?? options.cwd, LANG: 'C.UTF-8', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
-    child.stdin.end(options.input ?? '');
   });
+}
+
+/** Runs `fab args...` in cwd with a clean HOME (so no real ~/.fabrc or ~/.ssh leaks in). */
+export function fab(args: string[], options: { cwd: string; env?: Record<string, string>; input?: string; timeoutMs?: number }): Promise<FabRun> {
+  const child = spawn(process.execPath, [FAB_BIN, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: options.env?.HOME ?? options.cwd, LANG: 'C.UTF-8', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const run = collectRun(child, options.timeoutMs);
+  child.stdin.end(options.input ?? '');
+  return run;
 }
 
 /** A fresh project directory with the given files (paths relative to it). */

@@ -1,0 +1,57 @@
+import { ExitCode, FabError } from '../errors.ts';
+import { events } from '../report/events.ts';
+import type { CommandProcess } from './command.ts';
+
+/**
+ * The run-wide interrupt: every command process that is running right now, so that the first Ctrl-C can
+ * end them all (remote ones by a signal over their channel, then closing it; local ones by their process
+ * group), and a flag that keeps new commands and new hosts from starting afterwards.
+ */
+const live = new Set<CommandProcess>();
+let interrupted = false;
+
+export function isInterrupted(): boolean {
+  return interrupted;
+}
+
+/** The error a command or host gets when the run was interrupted. */
+export function interruptedError(host?: string): FabError {
+  return new FabError('INTERRUPTED', `interrupted (Ctrl-C)${host ? ` on ${host}` : ''}`, { exitCode: ExitCode.interrupted, ...(host ? { host } : {}) });
+}
+
+/** Registers a started process until it exits; a process started after the interrupt is ended at once. */
+export function trackProcess(proc: CommandProcess): () => void {
+  if (interrupted) proc.terminate();
+  live.add(proc);
+  return () => live.delete(proc);
+}
+
+/**
+ * Ends every running command and waits (at most graceMs) for them to exit. Idempotent: a second call
+ * ends what started since and waits again.
+ */
+export async function interruptRun(graceMs = 3000): Promise<void> {
+  if (!interrupted) events.emit({ kind: 'interrupt' });
+  interrupted = true;
+  const running = [...live];
+  for (const proc of running) proc.terminate();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(running.map((proc) => proc.exit)),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+export function liveProcessCount(): number {
+  return live.size;
+}
+
+/** For a new run in the same process (tests). */
+export function resetInterrupt(): void {
+  interrupted = false;
+  live.clear();
+}

@@ -1,0 +1,170 @@
+import { basename } from 'node:path';
+import type { FabEvent } from './events.ts';
+import { isHidden } from './levels.ts';
+import type { RunRecorder } from './record.ts';
+
+export type LaneEnd = { status: 'ok' } | { status: 'failed' | 'skipped'; message: string };
+
+export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
+/** What one host's lane shows: its state, the command running, the last line of output, transfer progress. */
+export class Lane {
+  readonly end = deferred<LaneEnd>();
+  ended = false;
+  running = false;
+  command = '';
+  line = '';
+  progress = '';
+  note = '';
+  /** Changed since the view last drew it. */
+  dirty = true;
+  constructor(readonly label: string) {}
+
+  finish(end: LaneEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.running = false;
+    this.end.resolve(end);
+  }
+
+  set(field: 'command' | 'line' | 'progress' | 'note', text: string): void {
+    this[field] = text;
+    this.dirty = true;
+  }
+}
+
+/** A task named on the command line: its lanes arrive with its plan (undefined: it never ran). */
+export interface Entry {
+  name: string;
+  plan: ReturnType<typeof deferred<Lane[] | undefined>>;
+  concurrency: number;
+}
+
+const key = (invocation: number, host: string | undefined) => `${invocation}\u0000${host ?? ''}`;
+
+function lastLine(text: string): string {
+  const lines = text.split(/\r?\n|\r/).map((line) => line.trimEnd()).filter(Boolean);
+  return lines.at(-1) ?? '';
+}
+
+const mebibytes = (bytes: number) => (bytes / 1048576).toFixed(1);
+
+/**
+ * The state behind the terminal view, kept from events: an entry per task named on the command line, a
+ * lane per host. Tasks started by execute() report into the lane of the task and host that called it.
+ */
+export class LaneBoard {
+  readonly entries: Entry[] = [];
+  readonly lanes = new Map<string, Lane>();
+  readonly warnings: string[] = [];
+  /** Lanes of tasks run by execute(): the lane of the caller, by invocation. */
+  private readonly callers = new Map<number, Lane>();
+  private topLevelSeen = 0;
+
+  constructor(private readonly recorder: RunRecorder) {}
+
+  start(tasks: string[]): void {
+    for (const name of tasks) this.entries.push({ name, plan: deferred(), concurrency: 1 });
+  }
+
+  /** The lane an operation's event belongs to, and the host to prefix when it is a nested execute(). */
+  private laneOf(host: string | undefined): { lane: Lane; prefix: string } | undefined {
+    const where = this.recorder.laneKeyOf(host);
+    if (!where) return undefined;
+    const own = this.lanes.get(key(where.invocation, where.host));
+    if (own) return { lane: own, prefix: '' };
+    const caller = this.callers.get(where.invocation);
+    return caller ? { lane: caller, prefix: `[${where.host ?? 'local'}] ` } : undefined;
+  }
+
+  private show(host: string | undefined, field: 'command' | 'line' | 'progress', text: (prefix: string) => string): void {
+    const where = this.laneOf(host);
+    where?.lane.set(field, text(where.prefix));
+  }
+
+  handle(event: FabEvent): void {
+    switch (event.kind) {
+      case 'task-plan':
+        this.plan(event);
+        break;
+      case 'task-start': {
+        const lane = event.invocation === undefined ? undefined : this.lanes.get(key(event.invocation, event.host));
+        if (lane) lane.running = lane.dirty = true;
+        break;
+      }
+      case 'task-end':
+        this.taskEnd(event);
+        break;
+      case 'command':
+        if (!event.hidden) this.show(event.host, 'command', (prefix) => `${prefix}${event.runner}: ${event.command}${event.dryRun ? ' (dry run)' : ''}`);
+        break;
+      case 'output': {
+        const line = lastLine(event.text);
+        if (!event.hidden && line) this.show(event.host, 'line', (prefix) => `${prefix}${line}`);
+        break;
+      }
+      case 'transfer': {
+        const name = basename(event.direction === 'put' ? event.local : event.remote);
+        const percent = event.total > 0 ? Math.floor((event.bytes / event.total) * 100) : 100;
+        this.show(event.host, 'progress', (prefix) => (event.done ? '' : `${prefix}${event.direction} ${name} ${percent}% (${mebibytes(event.bytes)}/${mebibytes(event.total)} MiB)`));
+        break;
+      }
+      case 'status':
+        if (!isHidden('status')) this.show(event.host, 'line', (prefix) => `${prefix}${event.message}`);
+        break;
+      case 'debug':
+        if (!isHidden('debug')) this.show(event.host, 'line', (prefix) => `${prefix}debug: ${event.message}`);
+        break;
+      case 'warning':
+        if (!isHidden('warnings')) this.warnings.push(`${event.host ? `[${event.host}] ` : ''}Warning: ${event.message}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private plan(event: Extract<FabEvent, { kind: 'task-plan' }>): void {
+    if (event.parent) {
+      const caller = this.lanes.get(key(event.parent.invocation, event.parent.host)) ?? this.callers.get(event.parent.invocation);
+      if (!caller) return;
+      this.callers.set(event.invocation, caller);
+      caller.set('note', `execute ${event.task} on ${event.hosts.join(', ') || 'local'}`);
+      return;
+    }
+    const entry = this.entries[this.topLevelSeen++];
+    if (!entry) return;
+    const lanes = (event.hosts.length ? event.hosts : [undefined]).map((host) => {
+      const lane = new Lane(host ?? 'local');
+      this.lanes.set(key(event.invocation, host), lane);
+      return lane;
+    });
+    entry.concurrency = event.concurrency;
+    entry.plan.resolve(lanes);
+  }
+
+  private taskEnd(event: Extract<FabEvent, { kind: 'task-end' }>): void {
+    if (event.invocation === undefined) return;
+    const lane = this.lanes.get(key(event.invocation, event.host));
+    const status = event.status ?? (event.ok ? 'ok' : event.skipped ? 'skipped' : 'failed');
+    if (!lane) {
+      this.callers.get(event.invocation)?.set('note', `execute ${event.task} on ${event.host ?? 'local'}: ${status}`);
+      return;
+    }
+    lane.dirty = true;
+    if (status === 'ok') lane.finish({ status: 'ok' });
+    else if (status === 'skipped') lane.finish({ status: 'skipped', message: event.reason ?? 'skipped' });
+    else lane.finish({ status: 'failed', message: event.detail ?? event.error ?? status });
+  }
+
+  /** The run is over: tasks never reached are skipped, lanes still open (an interrupt) closed. */
+  finishAll(): void {
+    for (const entry of this.entries) entry.plan.resolve(undefined);
+    for (const lane of this.lanes.values()) {
+      lane.finish(lane.running ? { status: 'failed', message: 'interrupted (Ctrl-C)' } : { status: 'skipped', message: 'not run' });
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import { Listr, ListrDefaultRendererLogLevels, PRESET_TIMER, color, figures, type ListrTask, type ListrTaskWrapper } from 'listr2';
+import type { EventBus, FabEvent } from './events.ts';
+import { LaneBoard, type Entry, type Lane } from './lanes.ts';
+import { PausableRenderer } from './listr-renderer.ts';
+import type { RunRecorder } from './record.ts';
+
+type Wrapper = ListrTaskWrapper<unknown, typeof PausableRenderer, typeof PausableRenderer>;
+type View = Listr<unknown, typeof PausableRenderer, typeof PausableRenderer>;
+
+/**
+ * Breaks long lines at spaces to fit `width`, so a failure's command is shown whole (the view truncates
+ * lines that do not fit the terminal).
+ */
+export function wrapLines(text: string, width: number): string {
+  return text
+    .split('\n')
+    .flatMap((line) => {
+      const pieces: string[] = [];
+      let rest = line;
+      while (rest.length > width) {
+        const space = rest.lastIndexOf(' ', width);
+        const cut = space > width / 2 ? space : width;
+        pieces.push(rest.slice(0, cut));
+        rest = rest.slice(cut).replace(/^ /, '');
+      }
+      pieces.push(rest);
+      return pieces;
+    })
+    .join('\n');
+}
+
+/**
+ * The terminal view (stdout is a TTY, no --linewise/--json): listr2 with one entry per task named on the
+ * command line and, under it, a lane per host showing its state, the command it runs, the last line of
+ * output and transfer progress; a failed lane shows the error (command, exit code, tail of stderr).
+ * Lanes redraw at most every 100 ms however much output arrives. The view steps aside while a question
+ * is asked at the terminal (prompt events).
+ */
+export class ListrReporter {
+  private readonly board: LaneBoard;
+  /** The listr2 task drawing each lane, and its title. */
+  private readonly drawn = new Map<Lane, { wrapper: Wrapper; title: string }>();
+  private renderer: PausableRenderer | undefined;
+  private running: Promise<unknown> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(recorder: RunRecorder) {
+    this.board = new LaneBoard(recorder);
+  }
+
+  attach(bus: EventBus): () => void {
+    return bus.subscribe((event) => this.handle(event));
+  }
+
+  handle(event: FabEvent): void {
+    if (event.kind === 'run-start') {
+      this.board.start(event.tasks);
+      this.start();
+    } else if (event.kind === 'prompt') {
+      if (event.state === 'start') this.renderer?.pause();
+      else this.renderer?.resume();
+    } else if (event.kind === 'run-end') {
+      this.board.finishAll();
+    } else {
+      this.board.handle(event);
+    }
+  }
+
+  private start(): void {
+    // A terminal that reports no size (a bare pty) would make listr2 wrap every line to nothing.
+    if (!process.stdout.columns) process.stdout.columns = 80;
+    PausableRenderer.whenCreated((renderer) => (this.renderer = renderer));
+    const view: View = new Listr(
+      this.board.entries.map((entry) => ({ title: entry.name, task: (_ctx, wrapper) => this.runEntry(entry, wrapper) })),
+      {
+        concurrent: false,
+        exitOnError: false,
+        registerSignalListeners: false,
+        renderer: PausableRenderer,
+        fallbackRendererCondition: false,
+        rendererOptions: {
+          collapseSubtasks: false,
+          collapseErrors: false,
+          showErrorMessage: true,
+          collapseSkips: true,
+          showSkipMessage: true,
+          formatOutput: 'truncate',
+          timer: PRESET_TIMER,
+          // A task that failed on some host is a failure, not listr2's yellow "completed with warnings".
+          icon: { [ListrDefaultRendererLogLevels.COMPLETED_WITH_FAILED_SUBTASKS]: figures.cross },
+          color: { [ListrDefaultRendererLogLevels.COMPLETED_WITH_FAILED_SUBTASKS]: (text?: string | number) => color.red(String(text ?? '')) },
+        },
+      },
+    );
+    this.running = view.run().catch(() => undefined);
+    this.timer = setInterval(() => this.drawAll(), 100);
+    this.timer.unref();
+  }
+
+  private async runEntry(entry: Entry, wrapper: Wrapper): Promise<View | void> {
+    const lanes = await entry.plan.promise;
+    if (!lanes) return wrapper.skip(`${entry.name}: not run (the run stopped before this task)`);
+    // A task that runs once, locally, has no lanes: its entry shows what the lane would.
+    if (lanes.length === 1 && lanes[0]!.label === 'local') return this.runLane(lanes[0]!, wrapper, entry.name);
+    const subtasks: ListrTask<unknown, typeof PausableRenderer, typeof PausableRenderer>[] = lanes.map((lane) => ({
+      title: lane.label,
+      task: (_ctx, laneWrapper) => this.runLane(lane, laneWrapper, lane.label),
+    }));
+    return wrapper.newListr(subtasks, { concurrent: entry.concurrency, exitOnError: false });
+  }
+
+  private async runLane(lane: Lane, wrapper: Wrapper, title: string): Promise<void> {
+    this.drawn.set(lane, { wrapper, title });
+    lane.dirty = true;
+    this.draw(lane);
+    const end = await lane.end.promise;
+    for (const field of ['command', 'line', 'progress'] as const) lane.set(field, '');
+    this.draw(lane);
+    // Lane messages sit two levels in, after a marker: keep them inside the terminal's width.
+    if (end.status === 'failed') throw new Error(wrapLines(end.message, Math.max(20, (process.stdout.columns || 80) - 8)));
+    if (end.status === 'skipped') wrapper.skip(`${title}: ${end.message}`);
+  }
+
+  private draw(lane: Lane): void {
+    const drawn = this.drawn.get(lane);
+    if (!drawn || !lane.dirty) return;
+    lane.dirty = false;
+    drawn.wrapper.title = lane.running && lane.command ? `${drawn.title}  ${lane.command}` : drawn.title;
+    const output = lane.progress || lane.line || lane.note;
+    if (output !== (drawn.wrapper.output ?? '')) drawn.wrapper.output = output;
+  }
+
+  private drawAll(): void {
+    for (const lane of this.drawn.keys()) this.draw(lane);
+  }
+
+  /** Waits for the view to draw its last frame; returns the warnings to print below it. */
+  async finish(): Promise<string[]> {
+    this.board.finishAll();
+    await this.running;
+    if (this.timer) clearInterval(this.timer);
+    PausableRenderer.whenCreated(undefined);
+    return this.board.warnings;
+  }
+}

@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import type { Testbed } from '../hosts/testbed.ts';
+import { TcpProxy } from './tcp-proxy.ts';
+
+export interface ExtraSshd {
+  port: number;
+  /** Stops this sshd and every connection it serves (by its own pid and process group). */
+  stop(): void;
+}
+
+/**
+ * One more real sshd for a test that needs a server set up differently (a lower MaxSessions, several listen
+ * addresses): the test bed's `direct` host config with `-o` overrides, on a free port, stopped by pid.
+ */
+export async function startSshd(tb: Testbed, options: { settings?: Record<string, string>; addresses?: string[] } = {}): Promise<ExtraSshd> {
+  const port = await TcpProxy.freePort();
+  const config = path.join(tb.dir, 'hosts', 'direct', 'sshd_config');
+  const args = ['-D', '-f', config, '-p', String(port), '-E', path.join(tb.dir, 'logs', `extra-${port}.log`)];
+  for (const address of options.addresses ?? ['127.0.0.1']) args.push('-o', `ListenAddress=${address}`);
+  for (const [key, value] of Object.entries(options.settings ?? {})) args.push('-o', `${key}=${value}`);
+  const child = spawn('/usr/sbin/sshd', args, { detached: true, stdio: 'ignore' });
+  child.unref();
+  const stop = () => {
+    try {
+      // sshd puts each connection in a session of its own: signal them by ancestry through pkill -P, then the daemon.
+      spawn('pkill', ['-TERM', '-P', String(child.pid)], { stdio: 'ignore' });
+      process.kill(child.pid!, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  };
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    if (await answers(options.addresses?.[0] ?? '127.0.0.1', port)) return { port, stop };
+    if (Date.now() > deadline || child.exitCode !== null) {
+      stop();
+      throw new Error(`extra sshd on port ${port} did not come up (see ${tb.dir}/logs/extra-${port}.log)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function answers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('data', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}

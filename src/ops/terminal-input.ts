@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
-import { ExitCode, FabError } from '../errors.ts';
+import { FabError } from '../errors.ts';
+import { interruptRun, interruptedError } from './abort.ts';
 import type { Terminal } from './terminal.ts';
 
 const ENTER = new Set(['\r', '\n']);
@@ -37,9 +38,9 @@ export function readLine(terminal: Terminal, options: { secret: boolean }): Prom
         const char = text[index]!;
         if (ENTER.has(char)) return finish({ answer }, text.slice(index + 1).replace(/^\n/, ''));
         if (char === CTRL_C) {
-          finish({ error: new FabError('INTERRUPTED', 'interrupted at a prompt (Ctrl-C)', { exitCode: ExitCode.interrupted }) });
-          // The same as Ctrl-C anywhere else: the run is interrupted, not just this question.
-          process.kill(process.pid, 'SIGINT');
+          finish({ error: interruptedError() });
+          // The same as Ctrl-C anywhere else (raw mode turned it into a key): the run is interrupted, not just this question.
+          void interruptRun();
           return;
         }
         if (char === CTRL_D && answer === '') return finish({ error: new FabError('PROMPT', 'no answer given (end of input, Ctrl-D)') });

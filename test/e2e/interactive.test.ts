@@ -115,7 +115,7 @@ describe('prompts at a terminal', { skip: noTmux }, () => {
   });
 
   it('--abort-on-prompts fails at once even at a terminal; a value given with --set is the answer', async () => {
-    const aborted = start(['-H', 'a', '--abort-on-prompts', 'branch']);
+    const aborted = start(['--linewise', '-H', 'a', '--abort-on-prompts', 'branch']);
     assert.equal((await aborted.exit()).status, 1);
     assert.match(aborted.screen(), /a asks 'Deploy branch\?' but --abort-on-prompts is set; set env\.branch with --set branch=\.\.\./);
     const preset = start(['-H', 'a', '--abort-on-prompts', '--set', 'branch=release', 'branch']);
@@ -150,17 +150,19 @@ describe('prompts at a terminal', { skip: noTmux }, () => {
 });
 
 describe('passwords asked at a terminal', { skip: noTmux }, () => {
-  it('-I asks for the login password once, before connecting, without echo', async () => {
-    // A host entry with no key at all: only the password can log in.
+  /** An ssh_config whose host `pwhost` (the direct sshd) names no key: only a password (or -i) logs in. */
+  function passwordOnlyConfig(): string {
     const config = path.join(dir, 'password_only_ssh_config');
-    const direct = tb.hosts.direct;
-    fs.writeFileSync(
-      config,
-      ['Host pwhost', '  HostName 127.0.0.1', `  Port ${direct.port}`, '  User fabtest', `  UserKnownHostsFile ${tb.knownHostsPath}`, '  StrictHostKeyChecking yes', ''].join('\n'),
-    );
+    const lines = ['Host pwhost', '  HostName 127.0.0.1', `  Port ${tb.hosts.direct.port}`, '  User fabtest', `  UserKnownHostsFile ${tb.knownHostsPath}`, '  StrictHostKeyChecking yes', ''];
+    fs.writeFileSync(config, lines.join('\n'));
+    return config;
+  }
+
+  it('-I asks for the login password once, before connecting, without echo', async () => {
+    const config = passwordOnlyConfig();
     const withoutPassword = await fab(['-F', config, '-a', '-H', 'pwhost', '--', 'id -un'], { cwd: dir });
     assert.equal(withoutPassword.code, 1, 'no key reaches this host');
-    const terminal = start(['-I', '-F', config, '-a', '-H', 'pwhost', '--', 'id -un']);
+    const terminal = start(['--linewise', '-I', '-F', config, '-a', '-H', 'pwhost', '--', 'id -un']);
     await terminal.waitFor(/Login password \(for every host\):\s*$/m);
     terminal.typeLine(tb.password);
     const { status } = await terminal.exit();
@@ -169,6 +171,21 @@ describe('passwords asked at a terminal', { skip: noTmux }, () => {
     assert.match(screen, /\[pwhost\] out: fabtest/);
     assert.ok(!screen.includes(tb.password), 'the password is not on the screen');
     assert.equal(screen.match(/Login password/g)?.length, 1);
+  });
+
+  it('without -I, a login password is asked when a host needs one, and a key passphrase when the key is needed', async () => {
+    const config = passwordOnlyConfig();
+    const byPassword = start(['--linewise', '-F', config, '-a', '-H', 'pwhost', '--', 'echo logged-in']);
+    await byPassword.waitFor(/\[pwhost\] Login password \(for every host\):\s*$/m);
+    byPassword.typeLine(tb.password);
+    assert.equal((await byPassword.exit()).status, 0, byPassword.screen());
+    assert.match(byPassword.screen(), /\[pwhost\] out: logged-in/);
+    const byKey = start(['--linewise', '-F', config, '-a', '-i', tb.encryptedKeyPath, '-H', 'pwhost', '--', 'echo unlocked']);
+    await byKey.waitFor(/\[pwhost\] passphrase for .*id_ed25519_encrypted:\s*$/m);
+    byKey.typeLine(tb.keyPassphrase);
+    assert.equal((await byKey.exit()).status, 0, byKey.screen());
+    assert.match(byKey.screen(), /\[pwhost\] out: unlocked/);
+    assert.ok(!byKey.screen().includes(tb.keyPassphrase) && !byPassword.screen().includes(tb.password));
   });
 
   it('sudo asks once for all hosts: the first host to need it asks, the others wait for that answer', async () => {
@@ -251,8 +268,8 @@ describe('interactive shell', { skip: noTmux }, () => {
   });
 
   /** Starts fab with a shell on host, types one line at the remote prompt, and returns how fab ended. */
-  async function typeIntoShell(host: string, task: string, line: string) {
-    const terminal = start(['-F', tb.sshConfigPath, '-H', host, task]);
+  async function typeIntoShell(host: string, task: string, line: string, flags: string[] = []) {
+    const terminal = start([...flags, '-F', tb.sshConfigPath, '-H', host, task]);
     await terminal.waitFor(/\$\s*$/m);
     terminal.typeLine(line);
     return { ...(await terminal.exit()), screen: terminal.screen() };
@@ -274,7 +291,8 @@ describe('interactive shell', { skip: noTmux }, () => {
   });
 
   it('an exception while the shell runs restores the terminal', async () => {
-    const { status, sttyRestored, screen } = await typeIntoShell('direct', 'explode', 'echo BOOM');
+    // --linewise: the terminal view would put its own stdout.write back over the fabfile's.
+    const { status, sttyRestored, screen } = await typeIntoShell('direct', 'explode', 'echo BOOM', ['--linewise']);
     assert.equal(status, 1);
     assert.match(screen, /the screen exploded/);
     assert.ok(sttyRestored);
@@ -293,7 +311,7 @@ describe('interactive shell', { skip: noTmux }, () => {
   });
 
   it('run() with pty: true gets the size of the terminal fab runs in', async () => {
-    const terminal = start(['-F', tb.sshConfigPath, '-H', 'direct', '--set', 'pty=true', '--', 'stty size'], { cols: 120, rows: 40 });
+    const terminal = start(['--linewise', '-F', tb.sshConfigPath, '-H', 'direct', '--set', 'pty=true', '--', 'stty size'], { cols: 120, rows: 40 });
     const { status } = await terminal.exit();
     assert.equal(status, 0);
     assert.match(terminal.screen(), /\[direct\] out: 40 120/);

@@ -34,6 +34,8 @@ export interface CliOptions {
   skipBadHosts: boolean;
   skipUnknownTasks: boolean;
   abortOnPrompts: boolean;
+  promptForPassword: boolean;
+  promptForSudoPassword: boolean;
   dryRun: boolean;
   hide: string[];
   show: string[];
@@ -42,8 +44,10 @@ export interface CliOptions {
   logDir: string | undefined;
   noColor: boolean;
   debug: boolean;
-  command: 'run' | 'init' | 'completion';
+  command: 'run' | 'init' | 'completion' | 'shell';
   force: boolean;
+  /** `fab shell [cmd..]` / `fab shell -- cmd`: the command to run interactively instead of a login shell. */
+  shellCommand: string | undefined;
 }
 
 const GROUPS = {
@@ -73,6 +77,7 @@ export function buildParser(argv: string[]): Argv {
     .command('$0 [tasks..]', 'run tasks (default)')
     .command('init', 'write a starter fabfile.ts into the current directory', (y) => y.option('force', { type: 'boolean', describe: 'overwrite an existing fabfile.ts' }))
     .command('completion', 'print a shell completion script (bash/zsh): fab completion >> ~/.bashrc')
+    .command('shell [cmd..]', 'open an interactive shell on each host (-H), one after another; fab -H web1 shell -- top runs a command instead')
     .option('list', { alias: 'l', type: 'boolean', describe: 'list the tasks, grouped by namespace, with descriptions' })
     .option('display', { alias: 'd', type: 'string', describe: 'show a task\'s description and arguments', requiresArg: true })
     .option('fabfile', { alias: 'f', type: 'string', group: GROUPS.fabfile, describe: 'fabfile to load (default: nearest fabfile.ts upward)', requiresArg: true })
@@ -94,6 +99,8 @@ export function buildParser(argv: string[]): Argv {
     .option('timeout', { alias: 't', type: 'number', group: GROUPS.connection, describe: 'connect timeout, seconds', requiresArg: true })
     .option('connection-attempts', { alias: 'n', type: 'number', group: GROUPS.connection, describe: 'connection attempts per host', requiresArg: true })
     .option('keepalive', { type: 'number', group: GROUPS.connection, describe: 'keepalive interval, seconds (0: off)', requiresArg: true })
+    .option('prompt-for-password', { alias: 'I', type: 'boolean', group: GROUPS.connection, describe: 'ask for the login password once, before connecting' })
+    .option('prompt-for-sudo-password', { type: 'boolean', group: GROUPS.connection, describe: 'ask for the sudo password once, before any task runs' })
     .option('parallel', { alias: 'P', type: 'boolean', group: GROUPS.execution, describe: 'run each task on its hosts at once' })
     .option('pool-size', { alias: 'z', type: 'number', group: GROUPS.execution, describe: 'at most this many hosts at once with -P', requiresArg: true })
     .option('warn-only', { alias: 'w', type: 'boolean', group: GROUPS.execution, describe: 'warn instead of failing when a command exits non-zero' })
@@ -132,7 +139,7 @@ function versionText(): string {
 
 const KNOWN_FLAGS = [
   'list', 'display', 'fabfile', 'config', 'set', 'hosts', 'roles', 'exclude-hosts', 'user', 'port', 'identity', 'gateway', 'forward-agent',
-  'no-agent', 'no-keys', 'ssh-config', 'reject-unknown-hosts', 'disable-known-hosts', 'timeout', 'connection-attempts', 'keepalive', 'parallel',
+  'no-agent', 'no-keys', 'ssh-config', 'reject-unknown-hosts', 'disable-known-hosts', 'timeout', 'connection-attempts', 'keepalive', 'prompt-for-password', 'prompt-for-sudo-password', 'parallel',
   'pool-size', 'warn-only', 'command-timeout', 'skip-bad-hosts', 'skip-unknown-tasks', 'abort-on-prompts', 'dry-run', 'hide', 'show', 'linewise',
   'json', 'log-dir', 'no-color', 'debug', 'help', 'version',
 ];
@@ -170,11 +177,12 @@ export async function parseCli(argv: string[], print: (text: string) => void): P
   }
   const positional = ((parsed.tasks as unknown[] | undefined) ?? (parsed._ as unknown[])).map(String);
   const commandWord = (parsed._ as unknown[])[0];
-  const command = commandWord === 'init' ? 'init' : commandWord === 'completion' ? 'completion' : 'run';
+  const command = commandWord === 'init' || commandWord === 'completion' || commandWord === 'shell' ? commandWord : 'run';
   const dashDash = (parsed['--'] as unknown[] | undefined)?.map(String) ?? [];
+  const shellWords = command === 'shell' ? [...((parsed.cmd as unknown[] | undefined) ?? []).map(String), ...dashDash] : [];
   return {
     tasks: command === 'run' ? positional : [],
-    adHoc: dashDash.length ? dashDash.join(' ') : undefined,
+    adHoc: dashDash.length && command !== 'shell' ? dashDash.join(' ') : undefined,
     list: Boolean(parsed.list),
     display: parsed.display as string | undefined,
     fabfile: parsed.fabfile as string | undefined,
@@ -203,6 +211,8 @@ export async function parseCli(argv: string[], print: (text: string) => void): P
     skipBadHosts: Boolean(parsed.skipBadHosts),
     skipUnknownTasks: Boolean(parsed.skipUnknownTasks),
     abortOnPrompts: Boolean(parsed.abortOnPrompts),
+    promptForPassword: Boolean(parsed.promptForPassword),
+    promptForSudoPassword: Boolean(parsed.promptForSudoPassword),
     dryRun: Boolean(parsed.dryRun),
     hide: list(parsed.hide),
     show: list(parsed.show),
@@ -213,5 +223,6 @@ export async function parseCli(argv: string[], print: (text: string) => void): P
     debug: Boolean(parsed.debug),
     command,
     force: Boolean(parsed.force),
+    shellCommand: shellWords.length ? shellWords.join(' ') : undefined,
   };
 }

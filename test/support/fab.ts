@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,8 +14,11 @@ export interface FabRun {
   stderr: string;
 }
 
-/** Runs `fab args...` in cwd with a clean HOME (so no real ~/.fabrc or ~/.ssh leaks in). */
-export function fab(args: string[], options: { cwd: string; env?: Record<string, string>; input?: string; timeoutMs?: number }): Promise<FabRun> {
+/** Runs `fab args...` in cwd with a clean HOME (so no real ~/.fabrc or ~/.ssh leaks in); `onSpawn` gets the child (to signal it). */
+export function fab(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; input?: string; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void },
+): Promise<FabRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [FAB_BIN, ...args], {
       cwd: options.cwd,
@@ -33,6 +36,7 @@ export function fab(args: string[], options: { cwd: string; env?: Record<string,
       resolve({ code, signal, stdout, stderr });
     });
     child.stdin.end(options.input ?? '');
+    options.onSpawn?.(child);
   });
 }
 

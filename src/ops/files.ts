@@ -168,16 +168,16 @@ export interface CommentOptions extends FileHelperOptions {
   backup?: string;
 }
 
-/** Comments out the lines matching regex (by putting `char` in front). */
+/** Comments out the lines matching regex (an extended regular expression) by putting `char` at their start. */
 export function comment(path: string, regex: string, options: CommentOptions = {}): Promise<Result> {
-  const { before, after } = commentExpression(regex, options.char ?? '#');
-  return runSed('comment', path, before, after, { useSudo: options.useSudo, backup: options.backup });
+  const { before, after, limit } = commentExpression(regex, options.char ?? '#');
+  return runSed('comment', path, before, after, { useSudo: options.useSudo, backup: options.backup, limit });
 }
 
 /** Uncomments the lines matching regex (removes `char` and one space after it). */
 export function uncomment(path: string, regex: string, options: CommentOptions = {}): Promise<Result> {
-  const { before, after } = uncommentExpression(options.char ?? '#');
-  return runSed('uncomment', path, before, after, { useSudo: options.useSudo, backup: options.backup, limit: regex });
+  const { before, after, limit } = uncommentExpression(regex, options.char ?? '#');
+  return runSed('uncomment', path, before, after, { useSudo: options.useSudo, backup: options.backup, limit });
 }
 
 /** The first of the paths that exists on the host, or undefined. A trailing `{ useSudo }` asks as root. */

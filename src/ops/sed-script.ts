@@ -42,15 +42,15 @@ export function sedExpression(before: string, after: string, options: { limit?: 
   return `${address}s/${escapeDelimiter(before)}/${escapeReplacement(after)}/${flags}${flags.includes('g') ? '' : 'g'}`;
 }
 
-/** comment(): the lines matching regex get `char` in front; `^` and `$` anchors stay outside the group. */
-export function commentExpression(regex: string, char: string): { before: string; after: string } {
-  const caret = regex.startsWith('^') ? '^' : '';
-  const dollar = regex.endsWith('$') && !regex.endsWith('\\$') ? '$' : '';
-  const body = regex.slice(caret.length, regex.length - dollar.length);
-  return { before: `${caret}(${body})${dollar}`, after: `${escapeReplacementText(char)}\\1` };
+/**
+ * comment(): every line matching regex gets `char` in front (the whole line, wherever the match is; Fabric put
+ * it before the match, which is the same for the anchored patterns it recommended).
+ */
+export function commentExpression(regex: string, char: string): { before: string; after: string; limit: string } {
+  return { before: '^', after: escapeReplacementText(char), limit: regex };
 }
 
 /** uncomment(): on lines matching regex, the comment character (and one space after it) goes. */
-export function uncommentExpression(char: string): { before: string; after: string } {
-  return { before: `^([[:space:]]*)${escapeRegex(char)}[[:space:]]?`, after: '\\1' };
+export function uncommentExpression(regex: string, char: string): { before: string; after: string; limit: string } {
+  return { before: `^([[:space:]]*)${escapeRegex(char)}[[:space:]]?`, after: '\\1', limit: regex };
 }

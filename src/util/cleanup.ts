@@ -23,10 +23,7 @@ export async function runCleanups(timeoutMs = 3000): Promise<void> {
   pending.clear();
   if (all.length === 0) return;
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs);
-    timer.unref();
-  });
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
   const work = Promise.allSettled(all.map(async (cleanup) => cleanup()));
   await Promise.race([work, deadline]);
   clearTimeout(timer);

@@ -12,24 +12,37 @@ export interface ChunkReader {
 /** Local file reads in blocks of several chunks: fewer trips through libuv's thread pool. */
 const CHUNKS_PER_READ = 4;
 
+/**
+ * A local file in chunks. Two blocks take turns: while the pipeline sends one, the next is already being
+ * read, so issuing requests never waits for the disk (or the thread pool) when the data is cached.
+ */
 export function fileChunks(file: FileHandle, chunk: number): ChunkReader {
-  const block = Buffer.allocUnsafe(chunk * CHUNKS_PER_READ);
-  let filled = 0;
-  let offset = 0;
+  const size = chunk * CHUNKS_PER_READ;
+  const blocks = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
   let position = 0;
-  let eof = false;
+  let turn = 0;
+  const readBlock = (block: Buffer): Promise<Buffer> => {
+    const at = position;
+    position += size;
+    const reading = file.read(block, 0, size, at).then(({ bytesRead }) => block.subarray(0, bytesRead));
+    reading.catch(() => {}); // a read ahead nobody waits for (the upload failed) must not crash the process
+    return reading;
+  };
+  let next: Promise<Buffer> = readBlock(blocks[0]!);
+  let current: Buffer | undefined;
+  let offset = 0;
   return {
     async next() {
-      if (offset >= filled) {
-        if (eof) return undefined;
-        const { bytesRead } = await file.read(block, 0, block.length, position);
-        position += bytesRead;
-        filled = bytesRead;
+      if (!current || offset >= current.length) {
+        if (current && current.length < size) return undefined;
+        current = await next;
         offset = 0;
-        if (bytesRead < block.length) eof = true;
-        if (bytesRead === 0) return undefined;
+        if (current.length === 0) return undefined;
+        // The block handed out before this one has been copied into its requests: it may be refilled.
+        turn ^= 1;
+        next = current.length === size ? readBlock(blocks[turn]!) : Promise.resolve(Buffer.alloc(0));
       }
-      const piece = block.subarray(offset, Math.min(offset + chunk, filled));
+      const piece = current.subarray(offset, offset + chunk);
       offset += piece.length;
       return piece;
     },

@@ -120,6 +120,17 @@ describe('put: targets, modes and sources', () => {
     assert.deepEqual(results.map((result) => result.files[0]!.mode), [0o600, 0o640, 0o711, 0o750]);
   });
 
+  test('empty files go both ways', async () => {
+    const remote = remoteScratch(tb, 'empty');
+    const local = localScratch();
+    await onHost('web1', async () => {
+      await put(Buffer.alloc(0), `${remote}/empty`);
+      await get(`${remote}/empty`, `${local}/empty`);
+    });
+    assert.equal(fs.statSync(`${remote}/empty`).size, 0);
+    assert.equal(fs.statSync(`${local}/empty`).size, 0);
+  });
+
   test('a bad mode is a clear error before anything moves', async () => {
     await assert.rejects(
       onHost('direct', () => put(Buffer.from('x'), `${tb.remoteDir}/never`, { mode: 'rwx' })),

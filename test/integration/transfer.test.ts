@@ -120,6 +120,29 @@ describe('put: targets, modes and sources', () => {
     assert.deepEqual(results.map((result) => result.files[0]!.mode), [0o600, 0o640, 0o711, 0o750]);
   });
 
+  test('writing through a symlink replaces the file it names and leaves the link', async () => {
+    const remote = remoteScratch(tb, 'symlink');
+    writeAsUser(tb, `${remote}/real.conf`, 'old', 0o640);
+    fs.symlinkSync('real.conf', `${remote}/link.conf`);
+    const result = await onHost('direct', () => put(Buffer.from('new'), `${remote}/link.conf`));
+    assert.deepEqual(result.paths, [`${remote}/real.conf`]);
+    assert.equal(fs.lstatSync(`${remote}/link.conf`).isSymbolicLink(), true);
+    assert.equal(fs.readFileSync(`${remote}/real.conf`, 'utf8'), 'new');
+    assert.equal(modeOf(`${remote}/real.conf`), 0o640);
+  });
+
+  test('replacing a file someone else owns warns that its owner could not be kept', async () => {
+    const remote = remoteScratch(tb, 'owner');
+    fs.writeFileSync(`${remote}/shared.conf`, 'old');
+    fs.chownSync(`${remote}/shared.conf`, 0, tb.uid);
+    fs.chmodSync(`${remote}/shared.conf`, 0o664);
+    const { list, stop } = recordEvents();
+    await onHost('direct', () => put(Buffer.from('new'), `${remote}/shared.conf`)).finally(stop);
+    assert.equal(fs.readFileSync(`${remote}/shared.conf`, 'utf8'), 'new');
+    const warnings = list.filter((event) => event.kind === 'warning').map((event) => event.kind === 'warning' && event.message);
+    assert.deepEqual(warnings, [`put: ${remote}/shared.conf now belongs to the login user; its old owner could not be kept (use { useSudo: true } to keep it)`]);
+  });
+
   test('empty files go both ways', async () => {
     const remote = remoteScratch(tb, 'empty');
     const local = localScratch();

@@ -11,7 +11,7 @@ import { mapLimit } from '../util/map-limit.ts';
 import { fileError, fileUsage } from './fs-errors.ts';
 import { localTarget, planGet, type GetPlan, type RemoteMatch } from './get-plan.ts';
 import { DEFAULT_GET_TEMPLATE, resolveRemotePath } from './paths.ts';
-import { TransferProgress } from './progress.ts';
+import { trackTransfer } from './progress.ts';
 import { FILES_AT_ONCE } from './put.ts';
 import { isDryRun, privileged, sftpOnHost, sudoIsRoot } from './sftp-host.ts';
 import { quote } from './quote.ts';
@@ -46,18 +46,12 @@ async function fetch(session: SftpSession, host: string, plan: GetPlan): Promise
     await mkdir(dir.local, { recursive: true });
     if (!existed) created.push(dir);
   }
-  const files = await mapLimit(plan.files, FILES_AT_ONCE, async (file) => {
-    const progress = new TransferProgress({ host, direction: 'get', local: file.local, remote: file.remote }, file.size);
-    progress.start();
-    try {
-      const { bytes, mode } = await downloadAtomically(session, file.read, file.local, { mode: file.mode, onProgress: progress.update });
-      progress.finish(bytes);
+  const files = await mapLimit(plan.files, FILES_AT_ONCE, (file) =>
+    trackTransfer({ host, direction: 'get', local: file.local, remote: file.remote }, file.size, async (onProgress) => {
+      const { bytes, mode } = await downloadAtomically(session, file.read, file.local, { mode: file.mode, onProgress });
       return { local: file.local, remote: file.remote, bytes, mode };
-    } catch (error) {
-      progress.fail(error);
-      throw error;
-    }
-  });
+    }),
+  );
   for (const dir of created.reverse()) await chmod(dir.local, dir.mode);
   return files;
 }

@@ -51,3 +51,17 @@ export class TransferProgress {
     events.emit({ kind: 'transfer', ...this.subject, bytes: this.bytes, total: this.total, done, ...(error !== undefined ? { error } : {}) });
   }
 }
+
+/** Runs one file's transfer with its progress events: start, updates (through the callback), done or failed. */
+export async function trackTransfer<T extends { bytes: number }>(subject: TransferSubject, total: number, move: (onProgress: (bytes: number) => void) => Promise<T>): Promise<T> {
+  const progress = new TransferProgress(subject, total);
+  progress.start();
+  try {
+    const result = await move(progress.update);
+    progress.finish(result.bytes);
+    return result;
+  } catch (error) {
+    progress.fail(error);
+    throw error;
+  }
+}

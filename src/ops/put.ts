@@ -12,7 +12,7 @@ import { registerCleanup } from '../util/cleanup.ts';
 import { mapLimit } from '../util/map-limit.ts';
 import { fileError, fileUsage } from './fs-errors.ts';
 import { resolveRemotePath } from './paths.ts';
-import { TransferProgress } from './progress.ts';
+import { trackTransfer } from './progress.ts';
 import { parseMode, planPut, type PlannedUpload, type PutPlan, type RemoteKind, type UploadSource } from './put-plan.ts';
 import { isDryRun, privileged, sftpOnHost, sudoIsRoot } from './sftp-host.ts';
 import { installScript, probeScript } from './sudo-scripts.ts';
@@ -45,26 +45,16 @@ async function withReader<T>(source: UploadSource, chunk: number, fn: (reader: C
   }
 }
 
-/** Moves one file with progress events; the transfer itself is `move`. */
-async function withProgress<T extends { bytes: number }>(host: string, file: PlannedUpload, move: (progress: TransferProgress) => Promise<T>): Promise<T> {
-  const progress = new TransferProgress({ host, direction: 'put', local: file.local, remote: file.remote }, file.size);
-  progress.start();
-  try {
-    const result = await move(progress);
-    progress.finish(result.bytes);
-    return result;
-  } catch (error) {
-    progress.fail(error);
-    throw error;
-  }
+function trackUpload<T extends { bytes: number }>(host: string, file: PlannedUpload, move: (onProgress: (bytes: number) => void) => Promise<T>): Promise<T> {
+  return trackTransfer({ host, direction: 'put', local: file.local, remote: file.remote }, file.size, move);
 }
 
 async function putDirect(session: SftpSession, host: string, plan: PutPlan): Promise<TransferredFile[]> {
   const created: PutPlan['dirs'] = [];
   for (const dir of plan.dirs) if (await ensureRemoteDir(session, dir.remote)) created.push(dir);
   const files = await mapLimit(plan.files, FILES_AT_ONCE, (file) =>
-    withProgress(host, file, (progress) =>
-      withReader(file.source, session.writeChunk, (reader) => uploadAtomically(session, reader, file.remote, { mode: file.mode, onProgress: progress.update })),
+    trackUpload(host, file, (onProgress) =>
+      withReader(file.source, session.writeChunk, (reader) => uploadAtomically(session, reader, file.remote, { mode: file.mode, onProgress })),
     ).then((written) => {
       if (!written.ownerKept) events.emit({ kind: 'warning', host, message: `put: ${written.path} now belongs to the login user; its old owner could not be kept (use { useSudo: true } to keep it)` });
       return { local: file.local, remote: written.path, bytes: written.bytes, mode: written.mode };
@@ -88,9 +78,9 @@ async function putWithSudo(session: SftpSession, op: string, host: string, plan:
   const unregister = registerCleanup(() => removeRemoteTree(session, staging).catch(() => {}));
   try {
     const staged = await mapLimit(plan.files, FILES_AT_ONCE, (file, index) =>
-      withProgress(host, file, async (progress) => {
+      trackUpload(host, file, async (onProgress) => {
         const path = `${staging}/${index}`;
-        const bytes = await withReader(file.source, session.writeChunk, (reader) => uploadPlain(session, reader, path, { mode: shared ? 0o644 : 0o600, onProgress: progress.update }));
+        const bytes = await withReader(file.source, session.writeChunk, (reader) => uploadPlain(session, reader, path, { mode: shared ? 0o644 : 0o600, onProgress }));
         return { staged: path, bytes };
       }),
     );

@@ -5,9 +5,12 @@ import { SFTP_STATUS, SftpError } from '../sftp/session.ts';
 const SUDO_CAPABLE = new Set(['put', 'get', 'writeFile', 'exists', 'isDir', 'isLink', 'append', 'contains', 'sed', 'comment', 'uncomment', 'uploadTemplate', 'first']);
 const WRITES = new Set(['put', 'writeFile', 'mkdir', 'remove', 'rename', 'append', 'sed', 'comment', 'uncomment', 'uploadTemplate']);
 
-function remoteReason(error: SftpError): { reason: string; hint: string | undefined } {
+function remoteReason(op: string, error: SftpError): { reason: string; hint: string | undefined } {
   switch (error.status) {
     case SFTP_STATUS.NO_SUCH_FILE:
+      if (error.op === 'open' && WRITES.has(op)) {
+        return { reason: 'its directory does not exist', hint: 'make it first: mkdir(dir, { parents: true })' };
+      }
       return { reason: 'no such file or directory', hint: 'check the path' };
     case SFTP_STATUS.PERMISSION_DENIED:
       return { reason: 'permission denied', hint: undefined };
@@ -20,7 +23,9 @@ function remoteReason(error: SftpError): { reason: string; hint: string | undefi
       if (/No response from server|channel|closed/i.test(error.message)) return { reason: 'the connection was lost', hint: 'try again' };
       return { reason: error.message, hint: undefined };
     default:
-      return { reason: error.message.toLowerCase() === 'failure' ? `${error.op} failed` : error.message, hint: undefined };
+      if (error.message.toLowerCase() !== 'failure') return { reason: error.message, hint: undefined };
+      // SFTP v3 says only "Failure" for ENOSPC, EEXIST, EIO...: say what was tried, and the likely cause of a failed write.
+      return { reason: `${error.op} failed`, hint: error.op === 'write' ? 'is the disk full?' : undefined };
   }
 }
 
@@ -48,7 +53,7 @@ export function fileError(op: string, host: string, error: unknown, options: { c
   if (error instanceof FabError) return error;
   const code = options.code ?? 'REMOTE_FS';
   if (error instanceof SftpError) {
-    const { reason, hint } = remoteReason(error);
+    const { reason, hint } = remoteReason(op, error);
     const advice = error.denied ? deniedHint(op, SUDO_CAPABLE.has(op)) : hint;
     const path = options.path ?? error.path;
     return new FabError(code, `${op} on ${host}: ${path}: ${reason}${advice ? `; ${advice}` : ''}`, { host, cause: error });

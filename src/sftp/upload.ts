@@ -58,27 +58,29 @@ export async function uploadAtomically(session: SftpSession, source: ChunkReader
   const temp = tempNameBeside(path, '.tmp');
   const cancel = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal;
-  let handle: Buffer | undefined = await session.open(temp, 'wx', { mode: 0o600 });
+  // Errors name the target, not the temp name the user never asked for.
+  const aboutTarget = (error: unknown) => (error instanceof SftpError && error.path === temp ? new SftpError(error.op, path, error.status, error.message) : error);
+  const opened = await session.open(temp, 'wx', { mode: 0o600 }).catch((error) => Promise.reject(aboutTarget(error)));
+  let handle: Buffer | undefined = opened;
   const unregister = registerCleanup(async () => {
     cancel.abort(new Error('interrupted'));
     await session.unlink(temp).catch(() => {});
   });
   try {
-    const bytes = await writeAll(session, handle, temp, source, { ...options, signal });
-    const written = await session.fstat(handle, temp);
+    const bytes = await writeAll(session, opened, temp, source, { ...options, signal });
+    const written = await session.fstat(opened, temp);
     if (written.size !== bytes) throw new SftpError('write', path, undefined, `the server has ${written.size} bytes where ${bytes} were sent`);
-    const ownerKept = await keepOwner(session, handle, temp, written, replaced);
+    const ownerKept = await keepOwner(session, opened, temp, written, replaced);
     const mode = options.mode ?? (replaced ? permissionBits(replaced) : DEFAULT_FILE_MODE);
-    await session.fsetstat(handle, temp, { mode });
-    const closing = handle;
+    await session.fsetstat(opened, temp, { mode });
     handle = undefined;
-    await session.close(closing, temp);
+    await session.close(opened, temp);
     await session.rename(temp, path);
     return { path, bytes, mode, ownerKept };
   } catch (error) {
     if (handle) await session.close(handle, temp).catch(() => {});
     await session.unlink(temp).catch(() => {});
-    throw error;
+    throw aboutTarget(error);
   } finally {
     unregister();
   }

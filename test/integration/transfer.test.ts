@@ -226,6 +226,13 @@ describe('put: targets, modes and sources', () => {
     );
   });
 
+  test('a missing remote directory is named as such, with the target path (not the temp name)', async () => {
+    await assert.rejects(
+      onHost('web1', () => put(Buffer.from('x'), `${tb.remoteDir}/no/such/dir/file.txt`)),
+      (error: FabError) => error.message === `put on web1: ${tb.remoteDir}/no/such/dir/file.txt: its directory does not exist; make it first: mkdir(dir, { parents: true })`,
+    );
+  });
+
   test('a missing local file is a one-line error naming it', async () => {
     await assert.rejects(
       onHost('direct', () => put('/nonexistent/fabts.txt', tb.remoteDir)),

@@ -63,6 +63,8 @@ export async function downloadAtomically(session: SftpSession, remote: string, l
   } catch (error) {
     await file?.close().catch(() => {});
     rmSync(temp, { force: true });
+    // Errors name the destination, not the temp name the user never asked for.
+    if ((error as NodeJS.ErrnoException).path === temp) (error as NodeJS.ErrnoException).path = local;
     throw error;
   } finally {
     unregister();

@@ -283,6 +283,17 @@ describe('get: tokens, directories, globs and several hosts', () => {
     );
   });
 
+  test('a local path that cannot be a directory is named in the error', async () => {
+    const remote = remoteScratch(tb, 'local-bad');
+    writeAsUser(tb, `${remote}/f`, 'x');
+    const local = localScratch();
+    fs.writeFileSync(`${local}/plain-file`, '');
+    await assert.rejects(
+      onHost('direct', () => get(`${remote}/f`, `${local}/plain-file/sub/f`)),
+      (error: FabError) => error.code === 'TRANSFER' && error.message.startsWith(`get on direct: local ${local}/plain-file`),
+    );
+  });
+
   test('a missing remote file fails clearly and leaves the local file as it was', async () => {
     const local = localScratch();
     fs.writeFileSync(`${local}/keep.txt`, 'precious\n');

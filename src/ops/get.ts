@@ -127,6 +127,11 @@ export async function get(remote: string, local?: string, options: GetOptions = 
     }
     return new TransferResult({ host: host.text, direction: 'get', files, durationMs: performance.now() - started });
   } catch (error) {
+    if (isDryRun() && error instanceof SftpError && error.notFound) {
+      // Under --dry-run an earlier put may only have pretended to make it: say so instead of failing the task.
+      reportDryRun('get', host.text, `${remote} -> ${template} (not there now)`);
+      return new TransferResult({ host: host.text, direction: 'get', files: [], dryRun: true, durationMs: performance.now() - started });
+    }
     throw fileError('get', host.text, error, { code: 'TRANSFER' });
   }
 }

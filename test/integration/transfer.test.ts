@@ -362,6 +362,15 @@ describe('--dry-run', () => {
     );
     assert.equal(list.filter((event) => event.kind === 'transfer').length, 0);
   });
+
+  test('a get of a path an earlier dry-run put only pretended to make reports instead of failing', async () => {
+    const { list, stop } = recordEvents();
+    const result = await onHost('web1', () => settings({ dryRun: true }, () => get(`${tb.remoteDir}/made-by-a-dry-put`, 'x'))).finally(stop);
+    assert.equal(result.dryRun, true);
+    assert.deepEqual(result.files, []);
+    const commands = list.flatMap((event) => (event.kind === 'command' ? [event.command] : []));
+    assert.deepEqual(commands, [`${tb.remoteDir}/made-by-a-dry-put -> x (not there now)`]);
+  });
 });
 
 describe('useSudo', () => {

@@ -39,7 +39,6 @@ const FALLBACK_CHUNK = 32 * 1024;
 interface Limits {
   _maxReadLen?: number;
   _maxWriteLen?: number;
-  maxOpenHandles?: number;
   _extensions?: Record<string, string>;
 }
 
@@ -55,7 +54,6 @@ export class SftpSession {
   private homeDir: Promise<string> | undefined;
   readonly readChunk: number;
   readonly writeChunk: number;
-  readonly maxOpenHandles: number;
 
   static for(sftp: SFTPWrapper): SftpSession {
     let session = SftpSession.sessions.get(sftp);
@@ -67,7 +65,6 @@ export class SftpSession {
     const limits = sftp as unknown as Limits;
     this.readChunk = positive(limits._maxReadLen) ?? FALLBACK_CHUNK;
     this.writeChunk = positive(limits._maxWriteLen) ?? FALLBACK_CHUNK;
-    this.maxOpenHandles = positive(limits.maxOpenHandles) ?? 64;
   }
 
   /** Whether the server offered an extension (e.g. `posix-rename@openssh.com`). */

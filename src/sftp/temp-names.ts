@@ -14,8 +14,3 @@ export function tempNameBeside(target: string, suffix: '.tmp' | '.part'): string
 export function stagingName(): string {
   return `fabts-${randomBytes(12).toString('hex')}`;
 }
-
-/** Whether a file name is one of fabts's own temp files (left behind only by a killed run). */
-export function isTempName(name: string): boolean {
-  return /^\..+\.fabts-[0-9a-f]{8}\.(tmp|part)$/.test(name);
-}

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { demoSteps } from './demo-steps.ts';
 import { startTestbed, stopTestbedSync, type Testbed } from './testbed.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -50,16 +51,7 @@ process.stdout.write(
 home = fs.mkdtempSync(path.join(os.tmpdir(), 'fabts-demo-home-'));
 const config = path.join(home, 'demo.fabrc.json');
 fs.writeFileSync(config, JSON.stringify({ sudoPassword: tb.password, demoRoot: tb.remoteDir }), { mode: 0o600 });
-const common = ['-f', fabfile, '-F', tb.sshConfigPath, '-c', config];
-
-const steps: string[][] = [
-  [...common, '-l'],
-  [...common, '-H', 'direct,web1', 'info'],
-  [...common, '-H', 'web1', 'upload'],
-  [...common, '-H', 'web1', 'logs'],
-  [...common, 'deploy:release=demo-1'],
-  [...common, '-H', 'web1,web2', '--', 'cat', `${tb.remoteDir}/app/current/VERSION`],
-];
+const steps = demoSteps(tb, fabfile, config);
 let status = 0;
 for (const args of steps) {
   status = await fab(args);

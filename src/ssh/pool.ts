@@ -24,6 +24,8 @@ function signal(): { promise: Promise<void>; fire: () => void } {
 /** One authenticated SSH connection, shared by every operation and task on its host for the whole run. */
 export class PooledConnection {
   alive = true;
+  /** Why the connection was lost (a keepalive timeout, a reset), for the errors of what ran on it. */
+  lostReason: string | undefined;
   private readonly sessions: Semaphore;
   private sftpSession: Promise<SFTPWrapper> | undefined;
   /** Session channels open now, and the most that were ever open at once: the server allows at least that many. */
@@ -56,11 +58,11 @@ export class PooledConnection {
    * that refuses a channel while others are open or opening has a lower limit than assumed (OpenSSH MaxSessions):
    * the limit drops to what is in use, and the request waits for a channel to close instead of failing.
    */
-  private async session<T extends ClientChannel | SFTPWrapper>(open: (done: (error: Error | undefined, channel: T) => void) => void): Promise<T> {
+  private async session<T extends ClientChannel | SFTPWrapper>(open: (done: (error: Error | undefined, channel: T) => void) => void, openTimeoutMs?: number): Promise<T> {
     for (;;) {
       const release = await this.sessions.acquire();
       try {
-        const channel = await new Promise<T>((resolve, reject) => open((error, channel) => (error ? reject(error) : resolve(channel))));
+        const channel = await this.openWithin(open, openTimeoutMs);
         this.peakOpenSessions = Math.max(this.peakOpenSessions, ++this.openSessions);
         channel.once('close', () => {
           this.openSessions--;
@@ -87,13 +89,54 @@ export class PooledConnection {
     }
   }
 
+  /**
+   * Sends one channel open request. A server that does not answer it within openTimeoutMs is not serving this
+   * connection any more (a frozen host): the connection is dropped, so the next operation opens a new one.
+   */
+  private openWithin<T extends ClientChannel | SFTPWrapper>(open: (done: (error: Error | undefined, channel: T) => void) => void, openTimeoutMs?: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let late = false;
+      const timer =
+        openTimeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              late = true;
+              const seconds = openTimeoutMs / 1000;
+              this.lost(`no answer to a channel request within ${seconds}s`);
+              reject(new FabError('TIMEOUT', `${this.target.label}: the host did not answer a channel request within ${seconds}s (is it frozen?); its connection is dropped`, { host: this.target.label }));
+            }, openTimeoutMs);
+      // Too late, the answer is dropped: the connection it came on is destroyed already, and the channel with it.
+      open((error, channel) => {
+        clearTimeout(timer);
+        if (!late) return error ? reject(error) : resolve(channel);
+      });
+    });
+  }
+
+  /**
+   * Marks the connection lost (keeping the first reason) and drops its socket at once (a polite end would wait
+   * for an answer that never comes): every channel on it fails with that reason.
+   */
+  lost(reason: string): void {
+    this.lostReason ??= reason;
+    this.alive = false;
+    this.client.destroy();
+  }
+
+  /** `: <why>` for messages about the lost connection, or nothing when the reason is unknown. */
+  get lossDetail(): string {
+    return this.lostReason ? ` (${this.lostReason})` : '';
+  }
+
   private channelError(error: unknown): FabError {
-    if (!this.alive) return connectError(this.target, new Error('the connection closed'));
+    if (error instanceof FabError) return error;
+    if (!this.alive) return new FabError('CONNECT_FAILED', `${this.target.label}: the connection was lost${this.lossDetail}`, { host: this.target.label, cause: error });
     return new FabError('CONNECT_FAILED', `${this.target.label}: could not open a channel: ${(error as Error).message}`, { host: this.target.label, cause: error });
   }
 
-  exec(command: string, options: { pty?: PseudoTtyOptions | boolean; env?: Record<string, string> } = {}): Promise<ClientChannel> {
-    return this.session<ClientChannel>((done) => this.client.exec(command, { ...(options.pty ? { pty: options.pty } : {}) }, done));
+  /** `openTimeoutMs` bounds the wait for the server's answer (not the wait for a free channel slot). */
+  exec(command: string, options: { pty?: PseudoTtyOptions | boolean; openTimeoutMs?: number } = {}): Promise<ClientChannel> {
+    return this.session<ClientChannel>((done) => this.client.exec(command, { ...(options.pty ? { pty: options.pty } : {}) }, done), options.openTimeoutMs);
   }
 
   shell(pty: PseudoTtyOptions | false): Promise<ClientChannel> {
@@ -164,7 +207,10 @@ async function openOnce(target: ConnectTarget): Promise<PooledConnection> {
   }
   const connection = new PooledConnection(target, client, (env.maxSessions as number | undefined) ?? 10);
   events.emit({ kind: 'connect', host: target.label, state: 'connected', ...(target.jump ? { via: target.jump.label } : {}) });
-  client.on('error', (error) => events.emit({ kind: 'debug', host: target.label, message: `connection error: ${error.message}` }));
+  client.on('error', (error: Error & { level?: string }) => {
+    connection.lostReason ??= lossReason(target, error);
+    events.emit({ kind: 'debug', host: target.label, message: `connection error: ${error.message}` });
+  });
   // Through a gateway the transport is a channel, which only passes on the far end's EOF: end our side too,
   // or the connection (and every channel on it) stays half-open forever after the host drops it.
   transport?.once('end', () => transport.end());
@@ -174,6 +220,13 @@ async function openOnce(target: ConnectTarget): Promise<PooledConnection> {
     events.emit({ kind: 'connect', host: target.label, state: 'closed' });
   });
   return connection;
+}
+
+/** Why an established connection failed, in words: ssh2's keepalive timeout says nothing about the settings behind it. */
+function lossReason(target: ConnectTarget, error: Error & { level?: string; code?: string }): string {
+  if (error.level === 'client-timeout') return `no answer to ${target.keepaliveCountMax} keepalives ${target.keepaliveInterval}s apart`;
+  if (error.code === 'ECONNRESET') return 'connection reset';
+  return error.message;
 }
 
 /** The pooled connection for a target: opened lazily, reopened when the pooled one has died. */

@@ -14,6 +14,9 @@ import { resolveTarget, type ConnectTarget } from './target.ts';
  */
 const REFUSED_FOR_LIMIT = new Set([1, 2, 4]);
 
+/** How long a closing connection may wait for the server's side of the goodbye. */
+const CLOSE_GRACE_MS = 2000;
+
 /** A one-shot signal: a promise and the function that settles it. */
 function signal(): { promise: Promise<void>; fire: () => void } {
   let fire!: () => void;
@@ -120,7 +123,7 @@ export class PooledConnection {
   lost(reason: string): void {
     this.lostReason ??= reason;
     this.alive = false;
-    this.client.destroy();
+    this.destroy();
   }
 
   /** `: <why>` for messages about the lost connection, or nothing when the reason is unknown. */
@@ -160,9 +163,25 @@ export class PooledConnection {
     );
   }
 
+  /**
+   * Ends the connection politely; one whose server does not answer (a frozen host) is dropped after a grace
+   * period instead, or its half-closed socket would keep fab from ever exiting.
+   */
   close(): void {
     this.alive = false;
     this.client.end();
+    const drop = setTimeout(() => this.destroy(), CLOSE_GRACE_MS);
+    this.client.once('close', () => clearTimeout(drop));
+  }
+
+  /**
+   * Drops the socket at once. ssh2's own destroy() does nothing once end() has run (the socket is no longer
+   * writable), which is just when a frozen server has left it half-closed: the socket is destroyed directly.
+   */
+  private destroy(): void {
+    const { _sock: socket } = this.client as unknown as { _sock?: Duplex };
+    if (socket) socket.destroy();
+    else this.client.destroy();
   }
 }
 

@@ -6,6 +6,8 @@ import { TcpProxy } from './tcp-proxy.ts';
 
 export interface ExtraSshd {
   port: number;
+  /** The daemon's pid (for nsenter into a namespace it was started in). */
+  pid: number;
   /** Stops this sshd and every connection it serves (by its own pid and process group). */
   stop(): void;
 }
@@ -14,13 +16,22 @@ export interface ExtraSshd {
  * One more real sshd for a test that needs a server set up differently (a lower MaxSessions, several listen
  * addresses): the test bed's `direct` host config with `-o` overrides, on a free port, stopped by pid.
  */
-export async function startSshd(tb: Testbed, options: { settings?: Record<string, string>; addresses?: string[] } = {}): Promise<ExtraSshd> {
+export async function startSshd(
+  tb: Testbed,
+  options: {
+    settings?: Record<string, string>;
+    addresses?: string[];
+    /** A command sshd runs under, which must end by exec'ing its arguments (e.g. `unshare --mount ... sh -c '...; exec "$@"' sh`). */
+    wrap?: string[];
+  } = {},
+): Promise<ExtraSshd> {
   const port = await TcpProxy.freePort();
   const config = path.join(tb.dir, 'hosts', 'direct', 'sshd_config');
   const args = ['-D', '-f', config, '-p', String(port), '-E', path.join(tb.dir, 'logs', `extra-${port}.log`)];
   for (const address of options.addresses ?? ['127.0.0.1']) args.push('-o', `ListenAddress=${address}`);
   for (const [key, value] of Object.entries(options.settings ?? {})) args.push('-o', `${key}=${value}`);
-  const child = spawn('/usr/sbin/sshd', args, { detached: true, stdio: 'ignore' });
+  const [command, ...wrapArgs] = [...(options.wrap ?? []), '/usr/sbin/sshd'];
+  const child = spawn(command!, [...wrapArgs, ...args], { detached: true, stdio: 'ignore' });
   child.unref();
   const stop = () => {
     try {
@@ -33,7 +44,7 @@ export async function startSshd(tb: Testbed, options: { settings?: Record<string
   };
   const deadline = Date.now() + 10000;
   for (;;) {
-    if (await answers(options.addresses?.[0] ?? '127.0.0.1', port)) return { port, stop };
+    if (await answers(options.addresses?.[0] ?? '127.0.0.1', port)) return { port, pid: child.pid!, stop };
     if (Date.now() > deadline || child.exitCode !== null) {
       stop();
       throw new Error(`extra sshd on port ${port} did not come up (see ${tb.dir}/logs/extra-${port}.log)`);

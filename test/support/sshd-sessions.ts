@@ -74,30 +74,36 @@ function socketInodes(pid: number): string[] {
 }
 
 /**
- * The bastion's per-connection sshd serving `clientPid`'s connection to it: the bastion's socat listener forks
- * a child per TCP connection (holding the server end of that connection) which runs `sshd -i`. The child whose
- * socket's peer port is the client's own local port is ours; its sshd processes are returned.
+ * The sshd processes serving `clientPid`'s connection to a test bed host reachable from here: `direct` (sshd -D
+ * forks a monitor per connection, holding its socket) or `bastion` (its socat listener forks a relay per TCP
+ * connection, holding the server end of it, which runs `sshd -i`). The child whose socket's peer port is the
+ * client's own local port is ours.
  */
-export function bastionSshdOf(tb: Testbed, clientPid: number): SshdConnection {
+export function sshdServing(tb: Testbed, host: 'direct' | 'bastion', clientPid: number): SshdConnection {
   const sockets = tcpSockets();
-  const bastionPort = tb.hosts.bastion.port;
+  const serverPort = tb.hosts[host].port;
   const clientPorts = new Set(
     socketInodes(clientPid)
       .map((inode) => sockets.get(inode))
-      .filter((socket) => socket?.remote === bastionPort)
+      .filter((socket) => socket?.remote === serverPort)
       .map((socket) => socket!.local),
   );
-  if (clientPorts.size === 0) throw new Error(`process ${clientPid} has no connection to the bastion`);
+  if (clientPorts.size === 0) throw new Error(`process ${clientPid} has no connection to ${host}`);
+  const daemon = tb.pids[host];
   const procs = snapshot();
-  const relays = descendants(tb.pids.bastion, procs).filter((p) => p.ppid === tb.pids.bastion);
-  const ours = relays.filter((relay) => socketInodes(relay.pid).some((inode) => {
+  const ours = descendants(daemon, procs).filter((child) => child.ppid === daemon && socketInodes(child.pid).some((inode) => {
     const socket = sockets.get(inode);
-    return socket?.local === bastionPort && clientPorts.has(socket.remote);
+    return socket?.local === serverPort && clientPorts.has(socket.remote);
   }));
-  if (ours.length !== 1) throw new Error(`found ${ours.length} bastion relays for process ${clientPid}'s connection`);
-  const sshds = descendants(ours[0]!.pid, procs).filter((p: ProcInfo) => p.comm === 'sshd');
-  const monitor = sshds.find((p) => procs.get(p.ppid)?.comm !== 'sshd');
+  if (ours.length !== 1) throw new Error(`found ${ours.length} ${host} processes serving process ${clientPid}`);
+  const sshds = [ours[0]!, ...descendants(ours[0]!.pid, procs)].filter((p: ProcInfo) => p.comm === 'sshd');
+  const monitor = sshds[0]; // parents come before children: the first sshd is the connection's monitor
   const session = sshds.find((p) => p.ppid === monitor?.pid);
-  if (!monitor || !session) throw new Error(`the bastion connection of process ${clientPid} has no sshd session (yet)`);
+  if (!monitor || !session) throw new Error(`the ${host} connection of process ${clientPid} has no sshd session (yet)`);
   return { monitor: monitor.pid, session: session.pid };
+}
+
+/** The bastion's per-connection sshd serving `clientPid`'s connection (see sshdServing). */
+export function bastionSshdOf(tb: Testbed, clientPid: number): SshdConnection {
+  return sshdServing(tb, 'bastion', clientPid);
 }

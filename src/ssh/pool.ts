@@ -1,10 +1,11 @@
 import type { Duplex } from 'node:stream';
 import type { Client, ClientChannel, PseudoTtyOptions, SFTPWrapper } from 'ssh2';
+import { DEFAULTS } from '../config/schema.ts';
 import { env } from '../env/env.ts';
 import { FabError } from '../errors.ts';
 import { events } from '../report/events.ts';
 import { Semaphore } from '../util/semaphore.ts';
-import { connectError, openClient } from './connect.ts';
+import { connectError, droppedBeforeBanner, openClient } from './connect.ts';
 import { passwordFor } from './credentials.ts';
 import { resolveTarget, type ConnectTarget } from './target.ts';
 
@@ -187,15 +188,30 @@ export class PooledConnection {
 
 const connections = new Map<string, Promise<PooledConnection>>();
 const targets = new Map<string, Promise<ConnectTarget>>();
-/** OpenSSH's MaxStartups drops unauthenticated connections past 10 by default: handshakes queue here. */
-const handshakes = new Semaphore(10);
+/**
+ * OpenSSH's MaxStartups (10:30:100 by default) starts dropping connections once 10 are unauthenticated, and it
+ * counts a handshake as done a moment after the client does: handshakes queue here, below that (env.maxStartups).
+ */
+const handshakes = new Semaphore(DEFAULTS.maxStartups);
+
+/** Extra tries for a connection the server dropped before its banner (MaxStartups), on top of connectionAttempts. */
+const DROPPED_RETRIES = 5;
 
 async function open(target: ConnectTarget): Promise<PooledConnection> {
   const attempts = Math.max(1, target.connectionAttempts);
+  let drops = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       return await openOnce(target);
     } catch (error) {
+      if (droppedBeforeBanner(error) && drops < DROPPED_RETRIES) {
+        drops++;
+        attempt--;
+        events.emit({ kind: 'debug', host: target.label, message: `the server dropped the connection before its banner (MaxStartups?); trying again (${drops} of ${DROPPED_RETRIES})` });
+        // Spread out, so that the hosts dropped together do not come back together.
+        await new Promise((resolve) => setTimeout(resolve, 100 * drops + Math.random() * 400 * drops));
+        continue;
+      }
       const retryable = error instanceof FabError && error.code === 'CONNECT_FAILED';
       if (!retryable || attempt >= attempts) throw error;
       events.emit({ kind: 'debug', host: target.label, message: `connection attempt ${attempt} of ${attempts} failed; retrying` });
@@ -211,7 +227,7 @@ async function openOnce(target: ConnectTarget): Promise<PooledConnection> {
     const gateway = await getConnection(target.jump);
     transport = await gateway.forwardOut(target.hostname, target.port).catch((error) => Promise.reject(connectError(target, error)));
   }
-  handshakes.setLimit((env.maxStartups as number | undefined) ?? 10);
+  handshakes.setLimit((env.maxStartups as number | undefined) ?? DEFAULTS.maxStartups);
   const release = await handshakes.acquire();
   events.emit({ kind: 'connect', host: target.label, state: 'connecting', ...(target.jump ? { via: target.jump.label } : {}) });
   let client: Client;

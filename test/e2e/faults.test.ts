@@ -11,6 +11,7 @@ import { FAB_BIN, collectRun, fab, makeProject, type FabRun } from '../support/f
 import { localScratch, randomContent, remoteScratch, writeAsUser } from '../support/files.ts';
 import { commandOutput } from '../support/logs.ts';
 import { processesMatching } from '../support/processes.ts';
+import { DEFAULTS } from '../../src/config/schema.ts';
 import { loadTestbed } from '../support/remote.ts';
 import { bastionSshdOf, signalAll, sshdOfCommand } from '../support/sshd-sessions.ts';
 import { startSshd } from '../support/sshd.ts';
@@ -174,8 +175,10 @@ describe('fault 5: the remote disk fills during put', () => {
 });
 
 describe('fault 6: many hosts, many commands', () => {
-  test('200 hosts at once against an sshd with the default MaxStartups 10:30:100: handshakes throttled to 10, zero failures', async () => {
-    const sshd = await startSshd(tb, { settings: { MaxStartups: '10:30:100', LogLevel: 'VERBOSE' } });
+  test('200 hosts at once against an sshd with the default MaxStartups 10:30:100: handshakes throttled to env.maxStartups (8), zero failures', async () => {
+    // Without fab's throttle, 200 handshakes at once make this sshd drop most of them (122 of 200 failed when tried
+    // without retries); at 10 at once, a third (sshd counts a handshake done late); at 8, none.
+    const sshd = await startSshd(tb, { configLines: ['MaxStartups 10:30:100'] });
     // 200 distinct host:port pairs (the pool keys connections by them), all relayed to that one sshd.
     const proxies = await Promise.all(Array.from({ length: 200 }, async () => new TcpProxy(await TcpProxy.freePort(), { host: '127.0.0.1', port: sshd.port }).listen()));
     try {
@@ -191,10 +194,15 @@ describe('fault 6: many hosts, many commands', () => {
         if (/^\[[^\]]+\] ssh: connecting$/.test(line)) peak = Math.max(peak, ++inFlight);
         else if (/^\[[^\]]+\] ssh: (connected|failed)/.test(line)) inFlight--;
       }
-      assert.equal(peak, 10, 'at most env.maxStartups (10) handshakes at once, and the limit was reached');
-      assert.deepEqual(proxies.map((proxy) => proxy.accepted), hosts.map(() => 1), 'one connection per host, no retries');
+      assert.equal(peak, DEFAULTS.maxStartups, 'at most env.maxStartups handshakes at once, and the limit was reached');
+      // sshd counts a handshake as done a little after the client does, so it may still drop a few of them:
+      // each such drop is tried again, and only those.
       const log = fs.readFileSync(path.join(tb.dir, 'logs', `extra-${sshd.port}.log`), 'utf8');
-      assert.doesNotMatch(log, /drop connection|MaxStartups/i, 'sshd never had to drop a connection');
+      const drops = log.match(/^drop connection .* past MaxStartups$/gm)?.length ?? 0;
+      const retries = run.stderr.match(/ debug: the server dropped the connection before its banner \(MaxStartups\?\); trying again/g)?.length ?? 0;
+      assert.equal(retries, drops, 'every connection sshd dropped was tried again');
+      assert.equal(proxies.reduce((sum, proxy) => sum + proxy.accepted, 0), 200 + retries, 'one connection per host, plus the retries');
+      assert.ok(drops <= 10, `sshd dropped ${drops} of 200 connections`);
       assert.ok(Date.now() - started < 60_000, `took ${Date.now() - started} ms`);
     } finally {
       await Promise.all(proxies.map((proxy) => proxy.close()));

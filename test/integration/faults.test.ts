@@ -3,12 +3,14 @@
 // processes of this test's own connections are touched, never a test bed daemon.
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
-import { FabError, run } from '../../src/index.ts';
+import { FabError, run, settings } from '../../src/index.ts';
 import { events } from '../../src/report/events.ts';
 import { closeAll } from '../../src/ssh/pool.ts';
 import { processesMatching } from '../support/processes.ts';
 import { onHost, useTestbed, type Testbed } from '../support/remote.ts';
 import { bastionSshdOf, signalAll, sshdOfCommand, type SshdConnection } from '../support/sshd-sessions.ts';
+import { startSshd } from '../support/sshd.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
 
 let tb: Testbed;
 before(() => {
@@ -148,6 +150,28 @@ describe('a frozen host (its sshd session stopped with SIGSTOP)', () => {
       assert.equal(String(await onHost('direct', () => run('echo reconnected'))), 'reconnected');
     } finally {
       thaw();
+    }
+  });
+});
+
+describe('a server dropping connections past its MaxStartups', () => {
+  it('a connection closed before the SSH banner is tried again, so none of the hosts fails', async () => {
+    // MaxStartups 1: sshd drops every new connection while another one is still unauthenticated.
+    const sshd = await startSshd(tb, { configLines: ['MaxStartups 1'] });
+    const proxies = await Promise.all(Array.from({ length: 4 }, async () => new TcpProxy(await TcpProxy.freePort(), { host: '127.0.0.1', port: sshd.port }).listen()));
+    const retries: string[] = [];
+    const stop = events.subscribe((event) => event.kind === 'debug' && /dropped the connection before its banner/.test(event.message) && retries.push(event.host!));
+    try {
+      const hosts = proxies.map((proxy) => `127.0.0.1:${proxy.port}`);
+      const raw = { user: tb.user, keyFilename: [tb.keyPath], hostKeyPolicy: 'off', maxStartups: 4 };
+      const outputs = await Promise.all(hosts.map((host) => onHost(host, () => settings(raw, () => run('echo reached')))));
+      assert.deepEqual(outputs.map(String), hosts.map(() => 'reached'));
+      assert.ok(retries.length > 0, 'sshd dropped some of the four handshakes started at once');
+      assert.equal(proxies.reduce((sum, proxy) => sum + proxy.accepted, 0), 4 + retries.length);
+    } finally {
+      stop();
+      await Promise.all(proxies.map((proxy) => proxy.close()));
+      sshd.stop();
     }
   });
 });

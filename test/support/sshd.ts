@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Testbed } from '../hosts/testbed.ts';
@@ -23,10 +24,21 @@ export async function startSshd(
     addresses?: string[];
     /** A command sshd runs under, which must end by exec'ing its arguments (e.g. `unshare --mount ... sh -c '...; exec "$@"' sh`). */
     wrap?: string[];
+    /**
+     * Lines replacing those of the same keyword in the config (`MaxStartups 10:30:100`): for keywords where the
+     * file's value wins over `-o` (sshd takes the last MaxStartups it reads, and reads `-o` first).
+     */
+    configLines?: string[];
   } = {},
 ): Promise<ExtraSshd> {
   const port = await TcpProxy.freePort();
-  const config = path.join(tb.dir, 'hosts', 'direct', 'sshd_config');
+  let config = path.join(tb.dir, 'hosts', 'direct', 'sshd_config');
+  if (options.configLines?.length) {
+    const keywords = new Set(options.configLines.map((line) => line.split(/\s+/)[0]!.toLowerCase()));
+    const kept = fs.readFileSync(config, 'utf8').split('\n').filter((line) => !keywords.has(line.split(/\s+/)[0]!.toLowerCase()));
+    config = path.join(tb.dir, 'hosts', 'direct', `sshd_config.extra-${port}`);
+    fs.writeFileSync(config, [...kept, ...options.configLines, ''].join('\n'), { mode: 0o600 });
+  }
   const args = ['-D', '-f', config, '-p', String(port), '-E', path.join(tb.dir, 'logs', `extra-${port}.log`)];
   for (const address of options.addresses ?? ['127.0.0.1']) args.push('-o', `ListenAddress=${address}`);
   for (const [key, value] of Object.entries(options.settings ?? {})) args.push('-o', `${key}=${value}`);

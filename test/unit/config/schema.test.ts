@@ -68,7 +68,7 @@ describe('DEFAULTS', () => {
     assert.equal(DEFAULTS.timeout, 10);
     assert.equal(DEFAULTS.keepalive, 0);
     assert.equal(DEFAULTS.shell, '/bin/sh -c');
-    assert.equal(DEFAULTS.maxStartups, 10);
+    assert.equal(DEFAULTS.maxStartups, 8);
     assert.equal(DEFAULTS.maxCapture, 32 * 1024 * 1024);
     assert.deepEqual(DEFAULTS.okReturnCodes, [0]);
     assert.equal(DEFAULTS.sudoPrompt, 'sudo password:');

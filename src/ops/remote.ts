@@ -35,7 +35,7 @@ export function channelProcess(connection: PooledConnection, channel: ClientChan
     giveUp = () => resolve({ code: null, signal: null });
     channel.once('close', (code?: number | null, signal?: string) => {
       if (code === undefined && !connection.alive) {
-        reject(new FabError('CONNECT_FAILED', `${connection.target.label}: the connection was lost while the command ran${connection.lossDetail}`, { host: connection.target.label }));
+        reject(new FabError('CONNECTION_LOST', `${connection.target.label}: the connection was lost while the command ran${connection.lossDetail}`, { host: connection.target.label }));
         return;
       }
       const status = { code: typeof code === 'number' ? code : null, signal: code === null ? (signal ?? null) : null };

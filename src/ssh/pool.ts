@@ -134,7 +134,7 @@ export class PooledConnection {
 
   private channelError(error: unknown): FabError {
     if (error instanceof FabError) return error;
-    if (!this.alive) return new FabError('CONNECT_FAILED', `${this.target.label}: the connection was lost${this.lossDetail}`, { host: this.target.label, cause: error });
+    if (!this.alive) return new FabError('CONNECTION_LOST', `${this.target.label}: the connection was lost${this.lossDetail}`, { host: this.target.label, cause: error });
     return new FabError('CONNECT_FAILED', `${this.target.label}: could not open a channel: ${(error as Error).message}`, { host: this.target.label, cause: error });
   }
 

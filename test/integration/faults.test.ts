@@ -63,7 +63,7 @@ describe('a host whose sshd dies', () => {
       sshd = sshdOfCommand(await pid);
       signalAll([sshd.session, sshd.monitor], 'SIGKILL');
       const { error, ms } = await dying;
-      assert.equal(error.code, 'CONNECT_FAILED');
+      assert.equal(error.code, 'CONNECTION_LOST');
       assert.equal(error.host, 'direct');
       assert.match(error.message, /^direct: the connection was lost while the command ran/);
       assert.ok(ms < 10_000, `failed after ${ms} ms`);
@@ -90,7 +90,7 @@ describe('a host whose sshd dies', () => {
       const killedAt = Date.now();
       for (const [host, pending] of [['web1', web1], ['web2', web2]] as const) {
         const { error } = await pending;
-        assert.equal(error.code, 'CONNECT_FAILED', error.message);
+        assert.equal(error.code, 'CONNECTION_LOST', error.message);
         assert.match(error.message, new RegExp(`^${host}: the connection was lost`));
         assert.ok(Date.now() - killedAt < 10_000, `${host} failed ${Date.now() - killedAt} ms after the kill`);
       }
@@ -144,7 +144,7 @@ describe('a frozen host (its sshd session stopped with SIGSTOP)', () => {
     const thaw = await freezeDirect({ keepalive: 1 });
     try {
       const { error, ms } = await failure(() => onHost('direct', () => run('echo never')));
-      assert.equal(error.code, 'CONNECT_FAILED');
+      assert.equal(error.code, 'CONNECTION_LOST');
       assert.equal(error.message, 'direct: the connection was lost (no answer to 3 keepalives 1s apart)');
       assert.ok(ms < 1000 * 4 + 4000, `found after ${ms} ms`);
       assert.equal(String(await onHost('direct', () => run('echo reconnected'))), 'reconnected');

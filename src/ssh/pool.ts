@@ -6,6 +6,7 @@ import { events } from '../report/events.ts';
 import { Semaphore } from '../util/semaphore.ts';
 import type * as Connect from './connect.ts';
 import { passwordFor } from './credentials.ts';
+import { openSocket } from './socket.ts';
 import type * as Target from './target.ts';
 import type { ConnectTarget } from './target.ts';
 
@@ -157,18 +158,23 @@ async function open(target: ConnectTarget): Promise<PooledConnection> {
 }
 
 async function openOnce(target: ConnectTarget): Promise<PooledConnection> {
-  const { connectError, openClient } = await loadConnect();
   // The gateway connection comes from this same pool: every target behind it shares one connection.
   let transport: Duplex | undefined;
   if (target.jump) {
     const gateway = await getConnection(target.jump);
+    const { connectError } = await loadConnect();
     transport = await gateway.forwardOut(target.hostname, target.port).catch((error) => Promise.reject(connectError(target, error)));
   }
   handshakes.setLimit((env.maxStartups as number | undefined) ?? 10);
   const release = await handshakes.acquire();
   events.emit({ kind: 'connect', host: target.label, state: 'connecting', ...(target.jump ? { via: target.jump.label } : {}) });
+  // A direct TCP connection opens while ssh2 loads: sshd forks and starts up (tens of ms) meanwhile.
+  const socket = transport || target.proxyCommand ? undefined : openSocket(target);
+  socket?.catch(() => {}); // reported below, once ssh2 is there to say it
   let client: Client;
   try {
+    const { connectError, openClient } = await loadConnect();
+    transport ??= await socket?.catch((error) => Promise.reject(connectError(target, error)));
     client = await openClient(target, transport, passwordFor(target));
   } catch (error) {
     transport?.destroy();

@@ -18,7 +18,7 @@ function exitSoonIfInterrupted(): void {
   setTimeout(() => process.exit(code), 200).unref();
 }
 
-main(argv, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), signal: interrupts.signal }).then(
+main(argv, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), signal: interrupts.signal, stdin: process.stdin }).then(
   (code) => {
     interrupts.dispose();
     process.exitCode = code;

@@ -40,6 +40,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   timeout: { alias: 't', type: 'number', group: GROUPS.connection, describe: 'connect timeout, seconds', requiresArg: true },
   'connection-attempts': { alias: 'n', type: 'number', group: GROUPS.connection, describe: 'connection attempts per host', requiresArg: true },
   keepalive: { type: 'number', group: GROUPS.connection, describe: 'keepalive interval, seconds (0: off)', requiresArg: true },
+  'prompt-for-password': { alias: 'I', type: 'boolean', group: GROUPS.connection, describe: 'ask for the login password once, before connecting' },
+  'prompt-for-sudo-password': { type: 'boolean', group: GROUPS.connection, describe: 'ask for the sudo password once, before any task runs' },
   parallel: { alias: 'P', type: 'boolean', group: GROUPS.execution, describe: 'run each task on its hosts at once' },
   'pool-size': { alias: 'z', type: 'number', group: GROUPS.execution, describe: 'at most this many hosts at once with -P', requiresArg: true },
   'warn-only': { alias: 'w', type: 'boolean', group: GROUPS.execution, describe: 'warn instead of failing when a command exits non-zero' },

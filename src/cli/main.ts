@@ -23,6 +23,9 @@ import { parseCli, setVersion, type CliOptions } from './options.ts';
 import { findTask, formatTaskDetails, formatTaskList } from './list.ts';
 import { writeStarterFabfile } from './init.ts';
 import { completionScript } from './completion.ts';
+import { shellPlan } from './shell.ts';
+import { askUpFront, useTerminal } from './terminal-setup.ts';
+import type { TerminalInput } from '../ops/terminal.ts';
 
 export interface Io {
   stdout: Writable;
@@ -31,6 +34,8 @@ export interface Io {
   home?: string;
   /** Aborted by the first Ctrl-C: running commands are ended and the summary so far printed. */
   signal?: AbortSignal;
+  /** Where answers to prompts and an interactive shell's keys come from; absent: no one can answer. */
+  stdin?: TerminalInput;
 }
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -127,6 +132,7 @@ async function runCommand(options: CliOptions, io: Io): Promise<number> {
   }
 
   envStore.reset();
+  useTerminal(io);
   envStore.setLayer('defaults', { ...DEFAULTS, hosts: [], roles: [], roledefs: {}, excludeHosts: [] }, 'defaults');
   for (const layer of await loadConfigLayers({ cwd: io.cwd, home: io.home ?? homedir(), ...(options.config ? { configFile: options.config } : {}) })) {
     if (layer.name !== 'defaults') envStore.setLayer(layer.name, layer.values, layer.source);
@@ -134,7 +140,8 @@ async function runCommand(options: CliOptions, io: Io): Promise<number> {
   envStore.setLayer('cli', flagsToEnv(options), 'command line');
   setRunLevels(expandLevels(options.hide), expandLevels(options.show));
 
-  const needsFabfile = options.list || options.display !== undefined || options.tasks.length > 0 || options.adHoc === undefined;
+  const shell = options.command === 'shell' ? shellPlan(options.shellCommand) : undefined;
+  const needsFabfile = options.list || options.display !== undefined || options.tasks.length > 0 || (options.adHoc === undefined && !shell);
   let registry = new TaskRegistry();
   let fabfilePath = '';
   if (needsFabfile) {
@@ -150,7 +157,7 @@ async function runCommand(options: CliOptions, io: Io): Promise<number> {
     io.stdout.write(formatTaskDetails(registry, options.display));
     return ExitCode.ok;
   }
-  if (options.tasks.length === 0 && options.adHoc === undefined) {
+  if (options.tasks.length === 0 && options.adHoc === undefined && !shell) {
     if (registry.defaultTask === undefined) {
       throw new UsageError(`no task given; name one (fab TASK), or mark one with task({ default: true }, ...). Tasks: ${registry.names().join(', ') || 'none'}`);
     }
@@ -168,9 +175,11 @@ async function runCommand(options: CliOptions, io: Io): Promise<number> {
     }
   }
   setExecuteRegistry(registry);
-  const items = planTasks(options, registry, io, projectDir);
+  const items = shell ? [shell.item] : planTasks(options, registry, io, projectDir);
   const cli = { hosts: options.hosts, roles: options.roles, excludeHosts: options.excludeHosts };
-  return runSession({ items, cli, projectDir, json: options.json, linewise: options.linewise, noColor: options.noColor }, io);
+  await askUpFront(options);
+  const exitCode = await runSession({ items, cli, projectDir, json: options.json, linewise: options.linewise, noColor: options.noColor }, io);
+  return shell ? shell.exitCode(exitCode) : exitCode;
 }
 
 export function formatFatal(error: unknown, debug: boolean): string {

@@ -36,6 +36,8 @@ export interface CliOptions {
   skipBadHosts: boolean;
   skipUnknownTasks: boolean;
   abortOnPrompts: boolean;
+  promptForPassword: boolean;
+  promptForSudoPassword: boolean;
   dryRun: boolean;
   hide: string[];
   show: string[];
@@ -44,8 +46,10 @@ export interface CliOptions {
   logDir: string | undefined;
   noColor: boolean;
   debug: boolean;
-  command: 'run' | 'init' | 'completion';
+  command: 'run' | 'init' | 'completion' | 'shell';
   force: boolean;
+  /** `fab shell [cmd..]` / `fab shell -- cmd`: the command to run interactively instead of a login shell. */
+  shellCommand: string | undefined;
 }
 
 /** A repeatable flag's values: one string when given once, an array when repeated. */
@@ -60,7 +64,7 @@ function list(value: unknown): string[] {
 
 /**
  * The yargs parser for `fab`. Strict: an unknown flag is a usage error with a suggestion. Loaded only when the
- * quick parser passes (help, version, init, completion, mistakes): importing yargs costs ~50 ms of start-up.
+ * quick parser passes (help, version, subcommands, mistakes): importing yargs costs ~50 ms of start-up.
  */
 export async function buildParser(argv: string[]): Promise<Argv> {
   const { default: yargs } = await import('yargs');
@@ -71,6 +75,7 @@ export async function buildParser(argv: string[]): Promise<Argv> {
     .command('$0 [tasks..]', 'run tasks (default)', (y) => y.positional('tasks', { type: 'string', array: true }))
     .command('init', 'write a starter fabfile.ts into the current directory', (y) => y.option('force', { type: 'boolean', describe: 'overwrite an existing fabfile.ts' }))
     .command('completion', 'print a shell completion script (bash/zsh): fab completion >> ~/.bashrc')
+    .command('shell [cmd..]', 'open an interactive shell on each host (-H), one after another; fab -H web1 shell -- top runs a command instead')
     .options(FLAGS)
     .help('help')
     .alias('help', 'h')
@@ -132,11 +137,12 @@ export async function parseCli(argv: string[], print: (text: string) => void, op
   }
   const positional = ((parsed.tasks as unknown[] | undefined) ?? (parsed._ as unknown[])).map(String);
   const commandWord = (parsed._ as unknown[])[0];
-  const command = commandWord === 'init' ? 'init' : commandWord === 'completion' ? 'completion' : 'run';
+  const command = commandWord === 'init' || commandWord === 'completion' || commandWord === 'shell' ? commandWord : 'run';
   const dashDash = (parsed['--'] as unknown[] | undefined)?.map(String) ?? [];
+  const shellWords = command === 'shell' ? [...((parsed.cmd as unknown[] | undefined) ?? []).map(String), ...dashDash] : [];
   return {
     tasks: command === 'run' ? positional : [],
-    adHoc: dashDash.length ? dashDash.join(' ') : undefined,
+    adHoc: dashDash.length && command !== 'shell' ? dashDash.join(' ') : undefined,
     list: Boolean(parsed.list),
     display: parsed.display as string | undefined,
     fabfile: parsed.fabfile as string | undefined,
@@ -165,6 +171,8 @@ export async function parseCli(argv: string[], print: (text: string) => void, op
     skipBadHosts: Boolean(parsed.skipBadHosts),
     skipUnknownTasks: Boolean(parsed.skipUnknownTasks),
     abortOnPrompts: Boolean(parsed.abortOnPrompts),
+    promptForPassword: Boolean(parsed.promptForPassword),
+    promptForSudoPassword: Boolean(parsed.promptForSudoPassword),
     dryRun: Boolean(parsed.dryRun),
     hide: list(parsed.hide),
     show: list(parsed.show),
@@ -175,5 +183,6 @@ export async function parseCli(argv: string[], print: (text: string) => void, op
     debug: Boolean(parsed.debug),
     command,
     force: Boolean(parsed.force),
+    shellCommand: shellWords.length ? shellWords.join(' ') : undefined,
   };
 }

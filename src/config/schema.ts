@@ -56,6 +56,8 @@ export interface KnownSettings {
   sudoUser: string;
   sudoPassword: string;
   sudoPrompt: string;
+  /** Ask for the sudo password once per host instead of once for all hosts. */
+  sudoPasswordPerHost: boolean;
   skipBadHosts: boolean;
   abortOnPrompts: boolean;
   dryRun: boolean;
@@ -68,7 +70,7 @@ type DefaultedKey =
   | 'hosts' | 'roles' | 'roledefs' | 'excludeHosts' | 'passwords' | 'keyFilename'
   | 'noAgent' | 'noKeys' | 'forwardAgent' | 'useSshConfig' | 'sshConfigPath'
   | 'timeout' | 'connectionAttempts' | 'keepalive' | 'hostKeyPolicy' | 'knownHostsFile'
-  | 'parallel' | 'maxStartups' | 'maxSessions' | 'warnOnly' | 'okReturnCodes' | 'shell' | 'pty' | 'sudoPrompt'
+  | 'parallel' | 'maxStartups' | 'maxSessions' | 'warnOnly' | 'okReturnCodes' | 'shell' | 'pty' | 'sudoPrompt' | 'sudoPasswordPerHost'
   | 'skipBadHosts' | 'abortOnPrompts' | 'dryRun';
 
 /** The defaults every other layer sits on. Keys absent here have no default (see the notes). */
@@ -110,6 +112,7 @@ export const DEFAULTS: Readonly<DefaultSettings> = deepFreeze({
   shell: '/bin/sh -c',
   pty: false,
   sudoPrompt: 'sudo password:',
+  sudoPasswordPerHost: false,
   skipBadHosts: false,
   abortOnPrompts: false,
   dryRun: false,
@@ -169,6 +172,7 @@ const SPECS: Readonly<Record<KnownKey, KeySpec>> = {
   sudoUser: { kind: 'string', nonEmpty: true },
   sudoPassword: text,
   sudoPrompt: { kind: 'string', nonEmpty: true },
+  sudoPasswordPerHost: bool,
   skipBadHosts: bool,
   abortOnPrompts: bool,
   dryRun: bool,

@@ -189,6 +189,8 @@ export interface Env {
   sudoUser: string | undefined;
   sudoPassword: string | undefined;
   sudoPrompt: string;
+  /** Ask for the sudo password once per host instead of once for all hosts. */
+  sudoPasswordPerHost: boolean;
   skipBadHosts: boolean;
   abortOnPrompts: boolean;
   dryRun: boolean;

@@ -139,6 +139,21 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
     proc.terminate();
   };
 
+  // Answers are written in the order their prompts appeared, also when one has to be awaited. Output
+  // events come in the connection's async context: an answer function runs in this command's (its host, env).
+  const inCommandContext = AsyncResource.bind((fn: () => string | Promise<string>) => fn());
+  let answering: Promise<void> = Promise.resolve();
+  const answer = (responder: Responder, text: NonNullable<Responder['answer']>) => {
+    answering = answering
+      .then(() => (typeof text === 'function' ? inCommandContext(text) : text))
+      .then((value) => {
+        if (failure) return;
+        proc.write(value);
+        events.emit({ kind: 'answer', host, pattern: String(responder.pattern), answer: responder.secret ? '***' : value, secret: Boolean(responder.secret) });
+      })
+      .catch((error: unknown) => fail(error instanceof FabError ? error : new FabError('COMMAND_FAILED', `a responder for ${String(responder.pattern)} failed ${host ? `on ${host}` : 'locally'}: ${(error as Error).message}`, host ? { host } : {})));
+  };
+
   const scrubbers = spec.hiddenText ? { stdout: new TextScrubber(spec.hiddenText), stderr: new TextScrubber(spec.hiddenText) } : undefined;
   const show = (stream: 'stdout' | 'stderr', text: string, bytes: Buffer) => {
     const shown = scrubbers ? scrubbers[stream].push(text) : text;
@@ -158,10 +173,7 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
       if (match.responder.fail) {
         return fail(new FabError('COMMAND_FAILED', `output matched ${String(match.responder.pattern)} (failOn) ${host ? `on ${host}` : 'locally'}: ${spec.command}`, host ? { host } : {}));
       }
-      if (match.responder.answer !== undefined) {
-        proc.write(match.responder.answer);
-        events.emit({ kind: 'answer', host, pattern: String(match.responder.pattern), answer: match.responder.secret ? '***' : match.responder.answer, secret: Boolean(match.responder.secret) });
-      }
+      if (match.responder.answer !== undefined) answer(match.responder, match.responder.answer);
     }
   };
   const stdoutDecoder = new StringDecoder('utf8');

@@ -3,6 +3,7 @@ import { currentHost, type CurrentHost } from '../env/context.ts';
 import { FabError } from '../errors.ts';
 import { connectionFor, type PooledConnection } from '../ssh/pool.ts';
 import type { CommandProcess } from './command.ts';
+import { terminalSize } from './terminal.ts';
 
 /** How long a remote command gets after SIGTERM over the channel before the channel is closed. */
 const TERMINATE_GRACE_MS = 1000;
@@ -16,9 +17,9 @@ export function requireHost(operation: string): CurrentHost {
   return host;
 }
 
+/** A pty for run/sudo `pty: true`, sized like the local terminal (80x24 without one). */
 export function ptyOptions(): PseudoTtyOptions {
-  const out = process.stdout;
-  return { term: process.env.TERM || 'xterm', rows: out.isTTY ? out.rows : 24, cols: out.isTTY ? out.columns : 80 };
+  return { term: process.env.TERM || 'xterm', ...terminalSize() };
 }
 
 /**
@@ -29,7 +30,9 @@ export function ptyOptions(): PseudoTtyOptions {
  */
 export function channelProcess(connection: PooledConnection, channel: ClientChannel, pty: boolean): CommandProcess {
   const stderrEnded = pty ? Promise.resolve() : new Promise<void>((resolve) => channel.stderr.once('close', resolve).once('end', resolve));
+  let giveUp: (() => void) | undefined;
   const exit = new Promise<{ code: number | null; signal: string | null }>((resolve, reject) => {
+    giveUp = () => resolve({ code: null, signal: null });
     channel.once('close', (code?: number | null, signal?: string) => {
       if (code === undefined && !connection.alive) {
         reject(new FabError('CONNECT_FAILED', `${connection.target.label}: the connection was lost while the command ran`, { host: connection.target.label }));
@@ -39,8 +42,9 @@ export function channelProcess(connection: PooledConnection, channel: ClientChan
       void stderrEnded.then(() => resolve(status));
     });
   });
-  let closeTimer: NodeJS.Timeout | undefined;
-  exit.finally(() => closeTimer && clearTimeout(closeTimer)).catch(() => {});
+  const timers: NodeJS.Timeout[] = [];
+  const later = (ms: number, fn: () => void) => timers.push(setTimeout(fn, ms).unref());
+  exit.finally(() => timers.forEach(clearTimeout)).catch(() => {});
   return {
     stdout: channel,
     stderr: pty ? undefined : channel.stderr,
@@ -48,10 +52,16 @@ export function channelProcess(connection: PooledConnection, channel: ClientChan
     endInput: () => channel.end(),
     exit,
     terminate: () => {
+      if (timers.length > 0) return;
       // Ask sshd to signal the process, then close the channel; closing alone would leave it running.
       signalChannel(channel, 'TERM');
-      closeTimer ??= setTimeout(() => channel.close(), TERMINATE_GRACE_MS);
-      closeTimer.unref();
+      later(TERMINATE_GRACE_MS, () => {
+        // A command that ignores SIGTERM: sshd holds the channel open while it runs, so it is killed.
+        signalChannel(channel, 'KILL');
+        channel.close();
+        // Never wait forever for a channel the server does not close.
+        later(TERMINATE_GRACE_MS * 3, () => giveUp?.());
+      });
     },
   };
 }

@@ -4,8 +4,11 @@
  */
 export interface Responder {
   readonly pattern: RegExp;
-  /** Text written to the command's stdin on each match; absent for failOn. */
-  readonly answer?: string;
+  /**
+   * Text written to the command's stdin on each match; absent for failOn. A function is called on each
+   * match and may take its time (e.g. asking at the terminal); its error ends the command.
+   */
+  readonly answer?: string | (() => string | Promise<string>);
   /** Answer only the first match. */
   readonly once?: boolean;
   /** The answer is a secret: logs and events show *** instead. */
@@ -21,7 +24,7 @@ function toRegExp(pattern: RegExp | string): RegExp {
 }
 
 /** Answers `answer` each time `pattern` appears in output the responder has not seen yet. */
-export function respond(pattern: RegExp | string, answer: string, options: { once?: boolean; secret?: boolean } = {}): Responder {
+export function respond(pattern: RegExp | string, answer: string | (() => string | Promise<string>), options: { once?: boolean; secret?: boolean } = {}): Responder {
   return { pattern: toRegExp(pattern), answer, ...options };
 }
 

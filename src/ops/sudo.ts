@@ -8,6 +8,7 @@ import { requireHost, startRemote } from './remote.ts';
 import { connectionFor } from '../ssh/pool.ts';
 import { remoteLine } from './run.ts';
 import type { Responder } from './responders.ts';
+import { refuseSudoPassword, sudoPasswordFor, type SudoPassword } from './sudo-password.ts';
 import type { Result } from './result.ts';
 
 export interface SudoOptions extends CommandOptions {
@@ -22,21 +23,15 @@ export interface SudoOptions extends CommandOptions {
 /** A prompt no command prints by accident: answering it is safe. */
 const RUN_TOKEN = randomBytes(4).toString('hex');
 
-/** Passwords given for a host during this run (e.g. asked at the terminal), so sudo asks once per host. */
-const cachedPasswords = new Map<string, string>();
-
-export function rememberSudoPassword(host: string, password: string): void {
-  cachedPasswords.set(host, password);
-}
-
-function sudoPrompt(): string {
+/**
+ * sudo's prompt as it prints it, and as written in its argv. sudo prints `%%` as `%`, so the argv form
+ * never looks like the prompt: a command that lists processes (ps) under sudo is not taken for sudo
+ * asking again (which would read as a wrong password).
+ */
+function sudoPrompt(): { shown: string; argument: string } {
   const configured = env.sudoPrompt as string | undefined;
-  return configured && envStore.origin('sudoPrompt') !== 'defaults' ? configured : `[sudo] fabts password (${RUN_TOKEN}):`;
-}
-
-function passwordFor(hostText: string, options: SudoOptions): string | undefined {
-  const passwords = (env.passwords as Record<string, string> | undefined) ?? {};
-  return options.password ?? (env.sudoPassword as string | undefined) ?? cachedPasswords.get(hostText) ?? passwords[hostText] ?? (env.password as string | undefined);
+  const shown = configured && envStore.origin('sudoPrompt') !== 'defaults' ? configured : `[sudo] fabts password (${RUN_TOKEN.slice(0, 4)}%${RUN_TOKEN.slice(4)}):`;
+  return { shown, argument: shown.replace(/%/g, '%%') };
 }
 
 const WRONG_PASSWORD = /Sorry, try again\.|incorrect password attempt/;
@@ -53,12 +48,20 @@ export async function sudo(first: string | TemplateStringsArray, ...rest: unknow
   const host = requireHost('sudo');
   const prompt = sudoPrompt();
   const user = options.user ?? (env.sudoUser as string | undefined);
-  const flags = [`-S -p ${quote(prompt)} -H`, user ? `-u ${quote(user)}` : '', options.group ? `-g ${quote(options.group)}` : ''].filter(Boolean).join(' ');
+  const flags = [`-S -p ${quote(prompt.argument)} -H`, user ? `-u ${quote(user)}` : '', options.group ? `-g ${quote(options.group)}` : ''].filter(Boolean).join(' ');
   // The scope (cd, prefix, exports) runs inside sudo's shell, so it applies as the target user.
   const inner = remoteLine(command, { ...options, shell: '/bin/sh -c' });
   const line = `sudo ${flags} -- ${inner}`;
-  const password = passwordFor(host.text, options);
-  const promptResponder: Responder = { pattern: new RegExp(prompt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), answer: `${password ?? ''}\n`, secret: true };
+  let sent: SudoPassword | undefined;
+  const promptResponder: Responder = {
+    pattern: new RegExp(prompt.shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+    secret: true,
+    // Looked up (or asked at the terminal) only when sudo really asks.
+    answer: async () => {
+      sent = await sudoPasswordFor(host.text, options.password);
+      return `${sent.value}\n`;
+    },
+  };
   const wrongPassword: Responder = { pattern: WRONG_PASSWORD, fail: true };
   const pty = options.pty ?? Boolean(env.pty);
   const settings = commandSettings(options);
@@ -70,13 +73,12 @@ export async function sudo(first: string | TemplateStringsArray, ...rest: unknow
     connect: () => connectionFor(host.text),
     ...settings,
     responders: [promptResponder, wrongPassword, ...settings.responders],
-    hiddenText: prompt,
+    hiddenText: prompt.shown,
     onResponderMatch: ({ responder, count }) => {
       if (responder === wrongPassword || (responder === promptResponder && count > 1)) {
-        return new FabError('SUDO_PASSWORD', `sudo on ${host.text} refused the password (wrong sudo password); check env.sudoPassword or the password given`, { host: host.text });
-      }
-      if (responder === promptResponder && password === undefined) {
-        return new FabError('SUDO_PASSWORD', `sudo on ${host.text} asked for a password and none is set; set env.sudoPassword (in the fabfile or a config file) or env.password`, { host: host.text });
+        if (sent) refuseSudoPassword(sent.value);
+        const from = sent ? ` from ${sent.source}` : '';
+        return new FabError('SUDO_PASSWORD', `sudo on ${host.text} refused the password${from} (wrong sudo password); it is not sent again in this run`, { host: host.text });
       }
       return undefined;
     },

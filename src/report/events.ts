@@ -50,8 +50,8 @@ export type FabEvent =
   | { kind: 'warning'; host?: string; message: string }
   | { kind: 'status'; host?: string; message: string }
   | { kind: 'debug'; host?: string; message: string }
-  /** Someone is being asked a question at the terminal: live renderers pause between start and end. */
-  | { kind: 'prompt'; state: 'start' | 'end'; host?: string }
+  /** Someone is being asked a question at the terminal (or has an interactive shell, `shell: true`): live renderers pause between start and end. */
+  | { kind: 'prompt'; state: 'start' | 'end'; host?: string; shell?: boolean }
   /** The first Ctrl-C: running commands are being ended. */
   | { kind: 'interrupt' };
 

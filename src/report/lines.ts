@@ -12,6 +12,8 @@ const STREAM_LABEL = { stdout: 'out', stderr: 'err' } as const;
  */
 export class LineReporter {
   private readonly partial = new Map<string, string>();
+  /** Events held back while a question or a shell has the terminal, printed once it is given back. */
+  private held: FabEvent[] | undefined;
 
   constructor(
     private readonly out: Writable,
@@ -54,6 +56,19 @@ export class LineReporter {
   }
 
   handle(event: FabEvent): void {
+    if (event.kind === 'prompt') {
+      if (event.state === 'start') this.held ??= [];
+      else {
+        const held = this.held ?? [];
+        this.held = undefined;
+        for (const later of held) this.handle(later);
+      }
+      return;
+    }
+    if (this.held) {
+      this.held.push(event);
+      return;
+    }
     switch (event.kind) {
       case 'command':
         if (!event.hidden) this.line(this.out, event.host, `${event.runner}:`, event.dryRun ? `${event.command} ${paint(this.color, 'dim', '(dry run)')}` : event.command, 'bold');

@@ -18,6 +18,8 @@ let onCreate: Created | undefined;
  */
 export class PausableRenderer extends DefaultRenderer {
   private paused = false;
+  /** render() takes the terminal only after loading its modules: a pause may come before that. */
+  private rendered = false;
 
   constructor(...args: ConstructorParameters<typeof DefaultRenderer>) {
     super(...args);
@@ -32,6 +34,13 @@ export class PausableRenderer extends DefaultRenderer {
     return this as unknown as RendererInternals;
   }
 
+  override async render(): Promise<void> {
+    await super.render();
+    this.rendered = true;
+    // Someone was asked (or got a shell) before the view was drawn: step aside at once.
+    if (this.paused) this.stepAside();
+  }
+
   override update(): void {
     if (!this.paused) super.update();
   }
@@ -39,6 +48,10 @@ export class PausableRenderer extends DefaultRenderer {
   pause(): void {
     if (this.paused) return;
     this.paused = true;
+    if (this.rendered) this.stepAside();
+  }
+
+  private stepAside(): void {
     this.internals.spinner.stop();
     this.internals.updater?.clear();
     this.internals.logger.process.release();
@@ -47,6 +60,7 @@ export class PausableRenderer extends DefaultRenderer {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
+    if (!this.rendered) return;
     this.internals.logger.process.hijack();
     this.internals.spinner.start(() => this.update());
   }

@@ -41,6 +41,7 @@ export class ListrReporter {
   /** The listr2 task drawing each lane, and its title. */
   private readonly drawn = new Map<Lane, { wrapper: Wrapper; title: string }>();
   private renderer: PausableRenderer | undefined;
+  private prompting = false;
   private running: Promise<unknown> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -57,7 +58,9 @@ export class ListrReporter {
       this.board.start(event.tasks);
       this.start();
     } else if (event.kind === 'prompt') {
-      if (event.state === 'start') this.renderer?.pause();
+      // Remembered, for a question asked before listr2 has made its renderer.
+      this.prompting = event.state === 'start';
+      if (this.prompting) this.renderer?.pause();
       else this.renderer?.resume();
     } else if (event.kind === 'run-end') {
       this.board.finishAll();
@@ -69,7 +72,10 @@ export class ListrReporter {
   private start(): void {
     // A terminal that reports no size (a bare pty) would make listr2 wrap every line to nothing.
     if (!process.stdout.columns) process.stdout.columns = 80;
-    PausableRenderer.whenCreated((renderer) => (this.renderer = renderer));
+    PausableRenderer.whenCreated((renderer) => {
+      this.renderer = renderer;
+      if (this.prompting) renderer.pause();
+    });
     const view: View = new Listr(
       this.board.entries.map((entry) => ({ title: entry.name, task: (_ctx, wrapper) => this.runEntry(entry, wrapper) })),
       {

@@ -186,6 +186,10 @@ async function openOnce(target: ConnectTarget): Promise<PooledConnection> {
   const connection = new PooledConnection(target, client, (env.maxSessions as number | undefined) ?? 10);
   events.emit({ kind: 'connect', host: target.label, state: 'connected', ...(target.jump ? { via: target.jump.label } : {}) });
   client.on('error', (error) => events.emit({ kind: 'debug', host: target.label, message: `connection error: ${error.message}` }));
+  // Through a gateway the transport is a channel, which only passes on the far end's EOF: end our side too,
+  // or the connection (and every channel on it) stays half-open forever after the host drops it.
+  transport?.once('end', () => transport.end());
+  client.once('end', () => (connection.alive = false));
   client.once('close', () => {
     connection.alive = false;
     events.emit({ kind: 'connect', host: target.label, state: 'closed' });

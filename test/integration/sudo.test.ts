@@ -50,10 +50,10 @@ describe('sudo()', () => {
     assert.ok(Date.now() - started < 10000);
   });
 
-  it('with no password set, fails clearly instead of hanging at the prompt', async () => {
+  it('with no password set and no terminal to ask at, fails clearly instead of hanging at the prompt', async () => {
     const error = await onHost('direct', () => sudo('true')).catch((e: unknown) => e);
-    assert.ok(error instanceof FabError && error.code === 'SUDO_PASSWORD', String(error));
-    assert.match(error.message, /asked for a password and none is set/);
+    assert.ok(error instanceof FabError && error.code === 'PROMPT', String(error));
+    assert.match(error.message, /direct asks 'sudo password \(for every host\):' but there is no terminal \(stdin is not a TTY\); set env\.sudoPassword/);
   });
 
   it('a failing command under sudo is a CommandError with its exit code', async () => {

@@ -22,6 +22,7 @@ const ORDINARY: string[][] = [
   ['-d', 'deploy'],
   ['1e3', '0x10', '007'],
   ['-lH', 'web1'],
+  ['-I', '--prompt-for-sudo-password', '--json', '--log-dir', 'logs', 't'],
 ];
 
 for (const argv of ORDINARY) {
@@ -44,7 +45,10 @@ test('task names that look like numbers stay as written', async () => {
 });
 
 // Everything else goes to yargs: help, version, subcommands and mistakes, whose messages yargs writes.
-const FOR_YARGS: string[][] = [['-h'], ['--help'], ['-V'], ['--version'], ['init'], ['completion'], ['--bogus'], ['-Q'], ['-H'], ['-f'], ['deploy', '-H']];
+const FOR_YARGS: string[][] = [
+  ['-h'], ['--help'], ['-V'], ['--version'], ['init'], ['completion'], ['shell'], ['-H', 'web1', 'shell', '--', 'top'],
+  ['--bogus'], ['-Q'], ['-H'], ['-f'], ['deploy', '-H'],
+];
 
 for (const argv of FOR_YARGS) {
   test(`\`fab ${argv.join(' ')}\` is left to yargs`, () => {

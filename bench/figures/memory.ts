@@ -1,5 +1,6 @@
 // Memory: peak RSS of `fab` holding 500 open connections (each an alias of the test bed's sshd), against the same
-// `fab` with the same fabfile and no connection. Measured by the process itself (getrusage maxRSS, /proc RSS).
+// `fab` holding one (the marginal cost of a connection) and none (the process baseline). Measured by the process
+// itself (getrusage maxRSS; RSS and V8 heap figures after a full GC).
 import { type BenchContext, type FigureResult } from '../context.ts';
 import { FAB_BIN, TASKS_FABFILE } from '../fixtures.ts';
 import { benchJson, measure } from '../harness.ts';
@@ -43,8 +44,8 @@ export async function memory(ctx: BenchContext): Promise<FigureResult> {
       { section, figure: `per idle connection: RSS after GC (${count} - 1 connections) ÷ ${count - 1}`, unit: 'KiB', fabts: perIdle, target: '<= 100 KiB', met: perIdle <= 100 },
     ],
     notes: [
-      `Memory per connection, after GC: ${per('heapUsedKiB')} KiB of live JS objects, ${per('externalKiB')} KiB off the JS heap (buffers, native crypto), ` +
-        `${per('heapCommittedKiB')} KiB of JS heap reserved (V8 grows its young generation during the burst of handshakes and keeps it); the rest of the RSS is native memory.`,
+      `Memory per connection, after GC: the JS heap grows by ${per('heapCommittedKiB')} KiB, of which ${per('heapUsedKiB')} KiB are live objects (V8 enlarges its ` +
+        `young generation during the burst of handshakes and keeps it); ${per('externalKiB')} KiB are off the JS heap (buffers, native crypto).`,
       `Memory: one run each with 0, 1 and ${count} connections (${(many.wallMs / 1000).toFixed(1)} s to open ${count} with \`fab -P\`); baseline after GC ${mib(base.afterGcKiB).toFixed(1)} MiB, ${mib(one.afterGcKiB).toFixed(1)} MiB with 1 connection, ${mib(many.afterGcKiB).toFixed(1)} MiB with ${count}.`,
     ],
   };

@@ -1,5 +1,6 @@
 import { ExitCode, FabError } from '../errors.ts';
 import { events } from '../report/events.ts';
+import { runCleanups } from '../util/cleanup.ts';
 import type { CommandProcess } from './command.ts';
 
 /**
@@ -27,17 +28,19 @@ export function trackProcess(proc: CommandProcess): () => void {
 }
 
 /**
- * Ends every running command and waits (at most graceMs) for them to exit. Idempotent: a second call
- * ends what started since and waits again.
+ * Ends every running command and waits (at most graceMs) for them to exit, while transfers in flight undo
+ * their half-written files (before the connections close). Idempotent: a second call ends what started
+ * since and waits again.
  */
 export async function interruptRun(graceMs = 3000): Promise<void> {
   if (!interrupted) events.emit({ kind: 'interrupt' });
   interrupted = true;
   const running = [...live];
   for (const proc of running) proc.terminate();
+  const cleaning = runCleanups(graceMs);
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
-    Promise.allSettled(running.map((proc) => proc.exit)),
+    Promise.allSettled([...running.map((proc) => proc.exit), cleaning]),
     new Promise((resolve) => {
       timer = setTimeout(resolve, graceMs);
       timer.unref();

@@ -4,7 +4,8 @@ import type { Result } from '../ops/result.ts';
 export const OUTPUT_LEVELS = ['running', 'stdout', 'stderr', 'status', 'warnings', 'debug'] as const;
 export type OutputLevel = (typeof OUTPUT_LEVELS)[number];
 
-export type Runner = 'run' | 'sudo' | 'local';
+/** Who acted: a command runner, or a file operation ('put', 'get', 'sftp' for the other remote file system writes). */
+export type Runner = 'run' | 'sudo' | 'local' | 'put' | 'get' | 'sftp';
 
 /** How one task ended on one host: `skipped` never started (or was unreachable under --skip-bad-hosts). */
 export type TaskStatus = 'ok' | 'failed' | 'skipped' | 'interrupted';
@@ -44,7 +45,11 @@ export type FabEvent =
   | { kind: 'command'; host?: string; runner: Runner; command: string; dryRun?: boolean; hidden: boolean }
   | { kind: 'output'; host?: string; stream: 'stdout' | 'stderr'; text: string; bytes: Buffer; hidden: boolean }
   | { kind: 'command-end'; host?: string; runner: Runner; result: Result }
-  | { kind: 'transfer'; host?: string; direction: 'put' | 'get'; local: string; remote: string; bytes: number; total: number; done: boolean }
+  /**
+   * A file moving: once at the start (bytes 0), at most every 200 ms while it runs, and once with done: true.
+   * `total` is -1 while unknown (a stream). A failed transfer ends with done: true and `error`.
+   */
+  | { kind: 'transfer'; host?: string; direction: 'put' | 'get'; local: string; remote: string; bytes: number; total: number; done: boolean; error?: string }
   | { kind: 'answer'; host?: string; pattern: string; answer: string; secret: boolean }
   | { kind: 'connect'; host: string; via?: string; state: 'connecting' | 'connected' | 'closed' | 'failed'; message?: string }
   | { kind: 'warning'; host?: string; message: string }

@@ -5,6 +5,13 @@ import { paint, type Color } from './color.ts';
 
 const STREAM_LABEL = { stdout: 'out', stderr: 'err' } as const;
 
+/** A running transfer prints a percent line at most this often (plus its final line). */
+export const TRANSFER_LINE_INTERVAL_MS = 1000;
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(bytes < 10 * 1048576 ? 1 : 0)} MiB`;
+}
+
 /**
  * The line reporter (no TTY, CI, --linewise): one line per line of output, each prefixed with its host
  * and stream, Fabric style (`[web1] run: cmd`, `[web1] out: ...`). Partial lines are held per host and
@@ -14,11 +21,14 @@ export class LineReporter {
   private readonly partial = new Map<string, string>();
   /** Events held back while a question or a shell has the terminal, printed once it is given back. */
   private held: FabEvent[] | undefined;
+  /** When each running transfer last printed (or started). */
+  private readonly transfers = new Map<string, number>();
 
   constructor(
     private readonly out: Writable,
     private readonly err: Writable,
     private readonly color: boolean,
+    private readonly now: () => number = Date.now,
   ) {}
 
   attach(bus: EventBus): () => void {
@@ -53,6 +63,28 @@ export class LineReporter {
       this.partial.delete(key);
       if (rest && !hidden[name]) this.line(this.out, host, `${STREAM_LABEL[name]}:`, rest, name === 'stderr' ? 'red' : undefined);
     }
+  }
+
+  /** The final line of each transfer, and for long ones a percent line at most once a second before it. */
+  private transfer(event: Extract<FabEvent, { kind: 'transfer' }>): void {
+    const key = `${event.host ?? ''}\u0000${event.direction}\u0000${event.local}\u0000${event.remote}`;
+    const what = event.direction === 'put' ? `${event.local} -> ${event.remote}` : `${event.remote} -> ${event.local}`;
+    const hidden = isHidden('running');
+    if (event.done) {
+      this.transfers.delete(key);
+      if (!hidden && event.error === undefined) this.line(this.out, event.host, `${event.direction}:`, what);
+      return;
+    }
+    const now = this.now();
+    const last = this.transfers.get(key);
+    if (last === undefined) {
+      this.transfers.set(key, now);
+      return;
+    }
+    if (now - last < TRANSFER_LINE_INTERVAL_MS || hidden) return;
+    this.transfers.set(key, now);
+    const amount = event.total > 0 ? `${Math.floor((event.bytes / event.total) * 100)}% (${mib(event.bytes)} of ${mib(event.total)})` : mib(event.bytes);
+    this.line(this.out, event.host, `${event.direction}:`, `${what} ${paint(this.color, 'dim', amount)}`);
   }
 
   handle(event: FabEvent): void {
@@ -97,7 +129,7 @@ export class LineReporter {
         if (!isHidden('status')) this.line(this.out, event.host, '', event.message);
         break;
       case 'transfer':
-        if (event.done && !isHidden('running')) this.line(this.out, event.host, `${event.direction}:`, event.direction === 'put' ? `${event.local} -> ${event.remote}` : `${event.remote} -> ${event.local}`);
+        this.transfer(event);
         break;
       case 'answer':
         if (!isHidden('debug')) this.line(this.out, event.host, 'answer:', `${event.pattern} -> ${JSON.stringify(event.answer)}`, 'dim');

@@ -77,7 +77,7 @@ export class ListrReporter {
       if (this.prompting) renderer.pause();
     });
     const view: View = new Listr(
-      this.board.entries.map((entry) => ({ title: entry.name, task: (_ctx, wrapper) => this.runEntry(entry, wrapper) })),
+      this.board.entries.map((entry) => ({ title: entry.name, task: (_ctx, wrapper) => this.runEntry(entry, wrapper), rendererOptions: { persistentOutput: true } })),
       {
         concurrent: false,
         exitOnError: false,
@@ -111,6 +111,7 @@ export class ListrReporter {
     const subtasks: ListrTask<unknown, typeof PausableRenderer, typeof PausableRenderer>[] = lanes.map((lane) => ({
       title: lane.label,
       task: (_ctx, laneWrapper) => this.runLane(lane, laneWrapper, lane.label),
+      rendererOptions: { persistentOutput: true },
     }));
     return wrapper.newListr(subtasks, { concurrent: entry.concurrency, exitOnError: false });
   }
@@ -122,6 +123,8 @@ export class ListrReporter {
     const end = await lane.end.promise;
     for (const field of ['command', 'line', 'progress'] as const) lane.set(field, '');
     this.draw(lane);
+    // What the host said stays under a finished lane; a failed one shows its error (with the stderr tail) instead.
+    wrapper.output = end.status === 'ok' ? lane.outputTail() : '';
     // Lane messages sit two levels in, after a marker: keep them inside the terminal's width.
     if (end.status === 'failed') throw new Error(wrapLines(end.message, Math.max(20, (process.stdout.columns || 80) - 8)));
     if (end.status === 'skipped') wrapper.skip(`${title}: ${end.message}`);

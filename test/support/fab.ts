@@ -31,8 +31,11 @@ export function collectRun(child: ChildProcessWithoutNullStreams | ChildProcessB
   });
 }
 
-/** Runs `fab args...` in cwd with a clean HOME (so no real ~/.fabrc or ~/.ssh leaks in). */
-export function fab(args: string[], options: { cwd: string; env?: Record<string, string>; input?: string; timeoutMs?: number }): Promise<FabRun> {
+/** Runs `fab args...` in cwd with a clean HOME (so no real ~/.fabrc or ~/.ssh leaks in); `onSpawn` gets the child (to signal it). */
+export function fab(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; input?: string; timeoutMs?: number; onSpawn?: (child: ChildProcessWithoutNullStreams) => void },
+): Promise<FabRun> {
   const child = spawn(process.execPath, [FAB_BIN, ...args], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: options.env?.HOME ?? options.cwd, LANG: 'C.UTF-8', ...options.env },
@@ -40,6 +43,7 @@ export function fab(args: string[], options: { cwd: string; env?: Record<string,
   });
   const run = collectRun(child, options.timeoutMs);
   child.stdin.end(options.input ?? '');
+  options.onSpawn?.(child);
   return run;
 }
 

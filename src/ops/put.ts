@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { events } from '../report/events.ts';
+import { SftpSession } from '../sftp/session.ts';
+import { bufferChunks, fileChunks, streamChunks, type ChunkReader } from '../sftp/sources.ts';
+import { stagingName } from '../sftp/temp-names.ts';
+import { ensureRemoteDir, removeRemoteTree } from '../sftp/tree.ts';
+import { DEFAULT_FILE_MODE, uploadAtomically, uploadPlain } from '../sftp/upload.ts';
+import { registerCleanup } from '../util/cleanup.ts';
+import { mapLimit } from '../util/map-limit.ts';
+import { fileError, fileUsage } from './fs-errors.ts';
+import { resolveRemotePath } from './paths.ts';
+import { trackTransfer } from './progress.ts';
+import { parseMode, planPut, type PlannedUpload, type PutPlan, type RemoteKind, type UploadSource } from './put-plan.ts';
+import { isDryRun, privileged, sftpOnHost, sudoIsRoot } from './sftp-host.ts';
+import { installScript, probeScript } from './sudo-scripts.ts';
+import { TransferResult, reportDryRun, type TransferredFile } from './transfer-result.ts';
+import { quote } from './quote.ts';
+
+/** Files of a directory or glob moving at once over the one SFTP session. */
+export const FILES_AT_ONCE = 8;
+
+export interface PutOptions {
+  /** Permission bits of the files written (`0o755` or `'755'`); default: the replaced file's, else 0644. */
+  mode?: number | string;
+  /** Give each file the local file's permission bits (directories always keep theirs). */
+  mirrorLocalMode?: boolean;
+  /** Write as root (or env.sudoUser): upload to a private staging directory, then move into place with sudo. */
+  useSudo?: boolean;
+  /** Where useSudo stages files on the host (default /tmp). */
+  tempDir?: string;
+}
+
+/** Runs fn with a reader of the source's bytes, closing a local file afterwards. */
+async function withReader<T>(source: UploadSource, chunk: number, fn: (reader: ChunkReader) => Promise<T>): Promise<T> {
+  if (source.kind === 'buffer') return fn(bufferChunks(source.data, chunk));
+  if (source.kind === 'stream') return fn(streamChunks(source.stream, chunk));
+  const file = await open(source.path, 'r');
+  try {
+    return await fn(fileChunks(file, chunk));
+  } finally {
+    await file.close();
+  }
+}
+
+function trackUpload<T extends { bytes: number }>(host: string, file: PlannedUpload, move: (onProgress: (bytes: number) => void) => Promise<T>): Promise<T> {
+  return trackTransfer({ host, direction: 'put', local: file.local, remote: file.remote }, file.size, move);
+}
+
+async function putDirect(session: SftpSession, host: string, plan: PutPlan): Promise<TransferredFile[]> {
+  const created: PutPlan['dirs'] = [];
+  for (const dir of plan.dirs) if (await ensureRemoteDir(session, dir.remote)) created.push(dir);
+  const files = await mapLimit(plan.files, FILES_AT_ONCE, (file) =>
+    trackUpload(host, file, (onProgress) =>
+      withReader(file.source, session.writeChunk, (reader) => uploadAtomically(session, reader, file.remote, { mode: file.mode, onProgress })),
+    ).then((written) => {
+      if (!written.ownerKept) events.emit({ kind: 'warning', host, message: `put: ${written.path} now belongs to the login user; its old owner could not be kept (use { useSudo: true } to keep it)` });
+      return { local: file.local, remote: written.path, bytes: written.bytes, mode: written.mode };
+    }),
+  );
+  // Modes last: a read-only directory would refuse the files going into it.
+  for (const dir of created.reverse()) if (dir.mode !== undefined) await session.setstat(dir.remote, { mode: dir.mode });
+  return files;
+}
+
+/**
+ * useSudo: the bytes go (as the login user) to a private staging directory, then one sudo script moves
+ * each file beside its target, gives it the old file's owner and mode (or the mode asked for) and renames
+ * it into place. The staging directory goes away whatever happens.
+ */
+async function putWithSudo(session: SftpSession, op: string, host: string, plan: PutPlan, tempDir: string): Promise<TransferredFile[]> {
+  const staging = posix.join(await resolveRemotePath(session, tempDir), stagingName());
+  const shared = !sudoIsRoot(); // another user must read the staged files
+  await session.mkdir(staging, 0o700);
+  if (shared) await session.setstat(staging, { mode: 0o711 });
+  const unregister = registerCleanup(() => removeRemoteTree(session, staging).catch(() => {}));
+  try {
+    const staged = await mapLimit(plan.files, FILES_AT_ONCE, (file, index) =>
+      trackUpload(host, file, async (onProgress) => {
+        const path = `${staging}/${index}`;
+        const bytes = await withReader(file.source, session.writeChunk, (reader) => uploadPlain(session, reader, path, { mode: shared ? 0o644 : 0o600, onProgress }));
+        return { staged: path, bytes };
+      }),
+    );
+    const script = installScript(
+      plan.dirs.map((dir) => ({ path: dir.remote, mode: dir.mode })),
+      plan.files.map((file, index) => ({ staged: staged[index]!.staged, target: file.remote, mode: file.mode, tag: randomBytes(4).toString('hex') })),
+    );
+    const scriptPath = `${staging}/install.sh`;
+    await uploadPlain(session, bufferChunks(Buffer.from(script), session.writeChunk), scriptPath, { mode: shared ? 0o644 : 0o600 });
+    const { stdout } = await privileged(op, host, `/bin/sh ${quote(scriptPath)}`, { code: 'TRANSFER' });
+    const written = stdout.split('\0').filter(Boolean);
+    return plan.files.map((file, index) => {
+      const [mode = '', path = file.remote] = (written[index] ?? '').split(/ (.*)/s);
+      return { local: file.local, remote: path, bytes: staged[index]!.bytes, mode: /^[0-7]+$/.test(mode) ? parseInt(mode, 8) : (file.mode ?? DEFAULT_FILE_MODE) };
+    });
+  } finally {
+    await removeRemoteTree(session, staging).catch(() => {});
+    unregister();
+  }
+}
+
+async function probeRemote(session: SftpSession, op: string, host: string, path: string, useSudo: boolean): Promise<RemoteKind> {
+  if (useSudo) {
+    const { stdout } = await privileged(op, host, probeScript(path), { readOnly: true, code: 'TRANSFER' });
+    return stdout.trim() as RemoteKind;
+  }
+  const stats = await session.statOrNone(path);
+  return !stats ? 'none' : stats.isDirectory() ? 'dir' : 'file';
+}
+
+function describePlan(plan: PutPlan): string {
+  const [first] = plan.files;
+  if (plan.files.length === 1 && first) return `${first.local} -> ${first.remote}`;
+  const bytes = plan.files.reduce((sum, file) => sum + Math.max(0, file.size), 0);
+  return `${plan.files.length} files (${bytes} bytes) -> ${plan.dirs[0]?.remote ?? posix.dirname(first?.remote ?? '')}`;
+}
+
+/**
+ * Uploads to the current host: a local file, a Buffer or readable stream, a directory (recursively, modes
+ * kept) or a local glob. Every file lands atomically (temp name, size checked, renamed into place); a
+ * remote directory target receives files under their own names; `~` and relative paths resolve on the
+ * host (relative ones under cd()), local relative paths under lcd(). Resolves what was written.
+ */
+export function put(local: string | Buffer | Readable, remote?: string, options: PutOptions = {}): Promise<TransferResult> {
+  return upload('put', local, remote, options);
+}
+
+/** put() under another operation's name (writeFile, uploadTemplate), so its errors say which. */
+export async function upload(op: string, local: string | Buffer | Readable, remote: string | undefined, options: PutOptions): Promise<TransferResult> {
+  const started = performance.now();
+  const { host, session } = await sftpOnHost(op);
+  const mode = parseMode(options.mode, op, host.text);
+  if (remote === undefined && typeof local !== 'string') throw fileUsage(op, host.text, 'a Buffer or stream needs the remote file name', 'TRANSFER');
+  const remoteText = remote ?? '.';
+  try {
+    const targetPath = await resolveRemotePath(session, remoteText);
+    const kind = await probeRemote(session, op, host.text, targetPath, Boolean(options.useSudo));
+    const plan = await planPut(op, host.text, local, remoteText, { path: targetPath, kind }, { mode, mirrorLocalMode: Boolean(options.mirrorLocalMode) });
+    const planned = plan.files.map((file) => ({ local: file.local, remote: file.remote, bytes: Math.max(0, file.size), mode: file.mode ?? DEFAULT_FILE_MODE }));
+    if (isDryRun()) {
+      reportDryRun('put', host.text, `${describePlan(plan)}${options.useSudo ? ' (sudo)' : ''}`);
+      return new TransferResult({ host: host.text, direction: 'put', files: planned, dryRun: true, durationMs: performance.now() - started });
+    }
+    const files = options.useSudo ? await putWithSudo(session, op, host.text, plan, options.tempDir ?? '/tmp') : await putDirect(session, host.text, plan);
+    return new TransferResult({ host: host.text, direction: 'put', files, durationMs: performance.now() - started });
+  } catch (error) {
+    throw fileError(op, host.text, error, { code: 'TRANSFER' });
+  }
+}

@@ -1,0 +1,203 @@
+import type { Attributes, FileEntryWithStats, InputAttributes, OpenMode, SFTPWrapper, Stats } from 'ssh2';
+
+/** SFTP status codes (draft-ietf-secsh-filexfer-02), as ssh2 puts them on an error's `code`. */
+export const SFTP_STATUS = {
+  EOF: 1,
+  NO_SUCH_FILE: 2,
+  PERMISSION_DENIED: 3,
+  FAILURE: 4,
+  BAD_MESSAGE: 5,
+  NO_CONNECTION: 6,
+  CONNECTION_LOST: 7,
+  OP_UNSUPPORTED: 8,
+} as const;
+
+/** A request the server refused, with the operation and the path it was about. */
+export class SftpError extends Error {
+  override name = 'SftpError';
+  constructor(
+    readonly op: string,
+    readonly path: string,
+    readonly status: number | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  get notFound(): boolean {
+    return this.status === SFTP_STATUS.NO_SUCH_FILE;
+  }
+
+  get denied(): boolean {
+    return this.status === SFTP_STATUS.PERMISSION_DENIED;
+  }
+}
+
+/** What ssh2 uses when the server states no limits: OpenSSH's 256 KiB packet minus header room, else 32 KiB. */
+const FALLBACK_CHUNK = 32 * 1024;
+
+interface Limits {
+  _maxReadLen?: number;
+  _maxWriteLen?: number;
+  _extensions?: Record<string, string>;
+}
+
+export type DirEntry = FileEntryWithStats;
+
+/**
+ * Promise-shaped SFTP requests over ssh2's session, every failure an SftpError naming the path.
+ * Chunk sizes come from the server's `limits@openssh.com` reply, which ssh2 requests as the session
+ * opens and keeps in (undocumented) fields: there is no public accessor in ssh2 1.17.
+ */
+export class SftpSession {
+  private static readonly sessions = new WeakMap<SFTPWrapper, SftpSession>();
+  private homeDir: Promise<string> | undefined;
+  readonly readChunk: number;
+  readonly writeChunk: number;
+
+  static for(sftp: SFTPWrapper): SftpSession {
+    let session = SftpSession.sessions.get(sftp);
+    if (!session) SftpSession.sessions.set(sftp, (session = new SftpSession(sftp)));
+    return session;
+  }
+
+  private constructor(readonly sftp: SFTPWrapper) {
+    const limits = sftp as unknown as Limits;
+    this.readChunk = positive(limits._maxReadLen) ?? FALLBACK_CHUNK;
+    this.writeChunk = positive(limits._maxWriteLen) ?? FALLBACK_CHUNK;
+  }
+
+  /** Whether the server offered an extension (e.g. `posix-rename@openssh.com`). */
+  has(extension: string): boolean {
+    return (this.sftp as unknown as Limits)._extensions?.[extension] !== undefined;
+  }
+
+  private call<T>(op: string, path: string, start: (done: (error: (Error & { code?: unknown }) | null | undefined, value?: T) => void) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const done = (error: (Error & { code?: unknown }) | null | undefined, value?: T) => {
+        if (!error) return resolve(value as T);
+        reject(new SftpError(op, path, typeof error.code === 'number' ? error.code : undefined, error.message));
+      };
+      try {
+        start(done);
+      } catch (error) {
+        done(error as Error);
+      }
+    });
+  }
+
+  open(path: string, flags: OpenMode, attrs?: InputAttributes): Promise<Buffer> {
+    return this.call('open', path, (done) => (attrs ? this.sftp.open(path, flags, attrs, done) : this.sftp.open(path, flags, done)));
+  }
+
+  close(handle: Buffer, path: string): Promise<void> {
+    return this.call('close', path, (done) => this.sftp.close(handle, done));
+  }
+
+  /** Reads into buffer[offset...]; resolves the bytes read, 0 at end of file. */
+  read(handle: Buffer, path: string, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    return this.call('read', path, (done) => this.sftp.read(handle, buffer, offset, length, position, (error, bytes) => done(error, bytes)));
+  }
+
+  /** Sends a WRITE; the data is copied into the request before this returns, so the caller may reuse its buffer. */
+  write(handle: Buffer, path: string, buffer: Buffer, offset: number, length: number, position: number): Promise<void> {
+    return this.call('write', path, (done) => this.sftp.write(handle, buffer, offset, length, position, (error) => done(error)));
+  }
+
+  fstat(handle: Buffer, path: string): Promise<Stats> {
+    return this.call('fstat', path, (done) => this.sftp.fstat(handle, done));
+  }
+
+  fsetstat(handle: Buffer, path: string, attrs: InputAttributes): Promise<void> {
+    return this.call('setstat', path, (done) => this.sftp.fsetstat(handle, attrs, done));
+  }
+
+  stat(path: string): Promise<Stats> {
+    return this.call('stat', path, (done) => this.sftp.stat(path, done));
+  }
+
+  lstat(path: string): Promise<Stats> {
+    return this.call('lstat', path, (done) => this.sftp.lstat(path, done));
+  }
+
+  setstat(path: string, attrs: InputAttributes): Promise<void> {
+    return this.call('setstat', path, (done) => this.sftp.setstat(path, attrs, done));
+  }
+
+  /** stat, or undefined when nothing is there. */
+  async statOrNone(path: string, follow = true): Promise<Stats | undefined> {
+    try {
+      return await (follow ? this.stat(path) : this.lstat(path));
+    } catch (error) {
+      if (error instanceof SftpError && error.notFound) return undefined;
+      throw error;
+    }
+  }
+
+  readdir(path: string): Promise<DirEntry[]> {
+    return this.call<DirEntry[]>('readdir', path, (done) => this.sftp.readdir(path, done)).then((entries) =>
+      entries.filter((entry) => entry.filename !== '.' && entry.filename !== '..'),
+    );
+  }
+
+  mkdir(path: string, mode?: number): Promise<void> {
+    return this.call('mkdir', path, (done) => (mode === undefined ? this.sftp.mkdir(path, done) : this.sftp.mkdir(path, { mode }, done)));
+  }
+
+  rmdir(path: string): Promise<void> {
+    return this.call('rmdir', path, (done) => this.sftp.rmdir(path, done));
+  }
+
+  unlink(path: string): Promise<void> {
+    return this.call('remove', path, (done) => this.sftp.unlink(path, done));
+  }
+
+  /** Renames, replacing an existing target atomically when the server has posix-rename (OpenSSH does). */
+  async rename(from: string, to: string): Promise<void> {
+    if (this.has('posix-rename@openssh.com')) {
+      return this.call('rename', to, (done) => this.sftp.ext_openssh_rename(from, to, done));
+    }
+    // Plain SFTP v3 rename refuses an existing target: move it aside, rename, then drop it.
+    const existing = await this.statOrNone(to, false);
+    if (!existing) return this.call('rename', to, (done) => this.sftp.rename(from, to, done));
+    const aside = `${to}.fabts-old-${process.pid}-${Date.now()}`;
+    await this.call('rename', to, (done) => this.sftp.rename(to, aside, done));
+    try {
+      await this.call('rename', to, (done) => this.sftp.rename(from, to, done));
+    } catch (error) {
+      await this.call('rename', to, (done) => this.sftp.rename(aside, to, done)).catch(() => {});
+      throw error;
+    }
+    await this.unlink(aside).catch(() => {});
+  }
+
+  realpath(path: string): Promise<string> {
+    return this.call('realpath', path, (done) => this.sftp.realpath(path, done));
+  }
+
+  readlink(path: string): Promise<string> {
+    return this.call('readlink', path, (done) => this.sftp.readlink(path, done));
+  }
+
+  /** The login user's home: where the SFTP server starts (OpenSSH: always the home directory). */
+  home(): Promise<string> {
+    this.homeDir ??= this.realpath('.');
+    this.homeDir.catch(() => (this.homeDir = undefined));
+    return this.homeDir;
+  }
+
+  /** `~user/...` through `expand-path@openssh.com`, when the server has it. */
+  expandPath(path: string): Promise<string> | undefined {
+    if (!this.has('expand-path@openssh.com')) return undefined;
+    return this.call('expand-path', path, (done) => this.sftp.ext_openssh_expandPath(path, done));
+  }
+}
+
+function positive(value: number | undefined): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** Permission bits (and setuid/setgid/sticky) of a mode. */
+export function permissionBits(attrs: Pick<Attributes, 'mode'>): number {
+  return attrs.mode & 0o7777;
+}

@@ -1,0 +1,103 @@
+import { posix } from 'node:path';
+import type { Stats } from 'ssh2';
+import { registerCleanup } from '../util/cleanup.ts';
+import { writeAll, type PipelineOptions } from './pipeline.ts';
+import { SftpError, permissionBits, type SftpSession } from './session.ts';
+import type { ChunkReader } from './sources.ts';
+import { tempNameBeside } from './temp-names.ts';
+
+/** Mode of a new file when nothing says otherwise (what `umask 022` gives). */
+export const DEFAULT_FILE_MODE = 0o644;
+
+export interface AtomicUploadOptions extends PipelineOptions {
+  /** Permission bits of the result; default: those of the file replaced, else 0644. */
+  mode?: number;
+}
+
+export interface AtomicUploadResult {
+  /** The file written: the target, or the file a symlink target points to. */
+  path: string;
+  bytes: number;
+  mode: number;
+  /** False when the replaced file belonged to another user or group and that could not be kept. */
+  ownerKept: boolean;
+}
+
+/** Where writing to `target` must land: through a symlink to the file it names, as writing in place would. */
+async function resolveTarget(session: SftpSession, target: string): Promise<string> {
+  const link = await session.statOrNone(target, false);
+  if (!link?.isSymbolicLink()) return target;
+  try {
+    return await session.realpath(target);
+  } catch {
+    // A dangling link: write the file it names.
+    const pointee = await session.readlink(target);
+    return posix.resolve(posix.dirname(target), pointee);
+  }
+}
+
+async function keepOwner(session: SftpSession, handle: Buffer, temp: string, written: Stats, replaced: Stats | undefined): Promise<boolean> {
+  if (!replaced || (written.uid === replaced.uid && written.gid === replaced.gid)) return true;
+  try {
+    await session.fsetstat(handle, temp, { uid: replaced.uid, gid: replaced.gid });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Uploads to a temporary name beside the target and renames it into place only once every byte is
+ * confirmed and the size checked, so readers see the old file or the new one, never a part. On failure,
+ * and on interrupt (see util/cleanup.ts), the temp file is removed and the old file stays as it was.
+ */
+export async function uploadAtomically(session: SftpSession, source: ChunkReader, target: string, options: AtomicUploadOptions = {}): Promise<AtomicUploadResult> {
+  const path = await resolveTarget(session, target);
+  const replaced = await session.statOrNone(path);
+  if (replaced?.isDirectory()) throw new SftpError('open', path, undefined, 'is a directory');
+  const temp = tempNameBeside(path, '.tmp');
+  const cancel = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal;
+  // Errors name the target, not the temp name the user never asked for.
+  const aboutTarget = (error: unknown) => (error instanceof SftpError && error.path === temp ? new SftpError(error.op, path, error.status, error.message) : error);
+  const opened = await session.open(temp, 'wx', { mode: 0o600 }).catch((error) => Promise.reject(aboutTarget(error)));
+  let handle: Buffer | undefined = opened;
+  const unregister = registerCleanup(async () => {
+    cancel.abort(new Error('interrupted'));
+    await session.unlink(temp).catch(() => {});
+  });
+  try {
+    const bytes = await writeAll(session, opened, temp, source, { ...options, signal });
+    const written = await session.fstat(opened, temp);
+    if (written.size !== bytes) throw new SftpError('write', path, undefined, `the server has ${written.size} bytes where ${bytes} were sent`);
+    const ownerKept = await keepOwner(session, opened, temp, written, replaced);
+    const mode = options.mode ?? (replaced ? permissionBits(replaced) : DEFAULT_FILE_MODE);
+    await session.fsetstat(opened, temp, { mode });
+    handle = undefined;
+    await session.close(opened, temp);
+    await session.rename(temp, path);
+    return { path, bytes, mode, ownerKept };
+  } catch (error) {
+    if (handle) await session.close(handle, temp).catch(() => {});
+    await session.unlink(temp).catch(() => {});
+    throw aboutTarget(error);
+  } finally {
+    unregister();
+  }
+}
+
+/** Writes a file as is (a staging copy nobody else reads): no temp name, size checked. */
+export async function uploadPlain(session: SftpSession, source: ChunkReader, path: string, options: AtomicUploadOptions = {}): Promise<number> {
+  const handle = await session.open(path, 'w', { mode: options.mode ?? 0o600 });
+  let bytes: number;
+  try {
+    bytes = await writeAll(session, handle, path, source, options);
+    const written = await session.fstat(handle, path);
+    if (written.size !== bytes) throw new SftpError('write', path, undefined, `the server has ${written.size} bytes where ${bytes} were sent`);
+  } catch (error) {
+    await session.close(handle, path).catch(() => {});
+    throw error;
+  }
+  await session.close(handle, path);
+  return bytes;
+}

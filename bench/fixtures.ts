@@ -10,6 +10,8 @@ export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_DIR = path.dirname(BENCH_DIR);
 export const FAB_BIN = path.join(REPO_DIR, 'dist', 'cli', 'bin.js');
 export const TASKS_FABFILE = path.join(BENCH_DIR, 'fabfiles', 'tasks.ts');
+/** The repository's example fabfile (the start-up figure); bench/fabfiles/example.py is its Python twin. */
+export const EXAMPLE_FABFILE = path.join(REPO_DIR, 'fabfile.example.ts');
 export const PYTHON = '/usr/bin/python3';
 export const PYTHON_DIR = path.join(BENCH_DIR, 'python');
 
@@ -73,7 +75,7 @@ export function makeFixtures(tb: Testbed): Fixtures {
   const projects = { plain: path.join(dir, 'plain'), module: path.join(dir, 'module') };
   for (const project of Object.values(projects)) {
     fs.mkdirSync(project);
-    fs.copyFileSync(path.join(BENCH_DIR, 'fabfiles', 'example.ts'), path.join(project, 'fabfile.ts'));
+    fs.copyFileSync(EXAMPLE_FABFILE, path.join(project, 'fabfile.ts'));
     fs.copyFileSync(path.join(BENCH_DIR, 'fabfiles', 'example.py'), path.join(project, 'fabfile.py'));
   }
   fs.writeFileSync(path.join(projects.module, 'package.json'), '{ "name": "bench-project", "private": true, "type": "module" }\n');

@@ -1,4 +1,4 @@
-// Start-up: `fab -l` on a small example fabfile vs Python Fabric's `fab --list` on the same fabfile in Python.
+// Start-up: `fab -l` on the repository's fabfile.example.ts vs Python Fabric's `fab --list` on its Python twin.
 // The fabfile sits once in a project without a package.json (tsx loads a .ts file there as CommonJS) and once in a
 // "type": "module" package (loaded as an ES module).
 import { compare, runs, wall, type BenchContext, type FigureResult } from '../context.ts';
@@ -9,7 +9,7 @@ import type { Row } from '../report.ts';
 const TARGET = '<= 1.0x Python fab';
 
 function listed(stdout: string, tool: string): void {
-  if (!/db\.migrate/.test(stdout) || !/deploy/.test(stdout)) throw new Error(`${tool} did not list the example's tasks:\n${stdout}`);
+  if (!['info', 'upload', 'logs', 'deploy'].every((name) => stdout.includes(name))) throw new Error(`${tool} did not list the example's tasks:\n${stdout}`);
 }
 
 export async function startup(ctx: BenchContext): Promise<FigureResult> {
@@ -43,7 +43,8 @@ export async function startup(ctx: BenchContext): Promise<FigureResult> {
       row('`fab -l`, fabfile.ts in a "type": "module" package', samples.module),
     ],
     notes: [
-      'Start-up uses bench/fabfiles/example.ts (and its Python twin example.py), a stand-in for fabfile.example.ts, which is not on main yet.',
+      'Start-up: `npm run build` bundles the CLI and the public API (scripts/bundle.mjs; ~95 ES modules otherwise); `fab -l` loads ' +
+        'the fabfile through require() when it can (no module hooks thread), and yargs, cosmiconfig, ssh2 and ssh_config only when needed.',
     ],
   };
 }

@@ -4,9 +4,11 @@ import { env } from '../env/env.ts';
 import { FabError } from '../errors.ts';
 import { events } from '../report/events.ts';
 import { Semaphore } from '../util/semaphore.ts';
-import { connectError, openClient } from './connect.ts';
+import type * as Connect from './connect.ts';
 import { passwordFor } from './credentials.ts';
-import { resolveTarget, type ConnectTarget } from './target.ts';
+import { openSocket } from './socket.ts';
+import type * as Target from './target.ts';
+import type { ConnectTarget } from './target.ts';
 
 /**
  * How servers refuse a session channel past their limit: OpenSSH answers SSH_OPEN_CONNECT_FAILED ("open failed")
@@ -74,7 +76,7 @@ export class PooledConnection {
         const others = this.sessions.inUse;
         if (!this.alive || !refusedForLimit || others === 0) {
           this.notifySessionChange(); // requests waiting on this one's success would wait forever
-          throw this.channelError(error);
+          throw await this.channelError(error);
         }
         // A refusal right after a close can be the server still freeing that session: never below what it did allow.
         const limit = Math.max(others, this.peakOpenSessions);
@@ -87,8 +89,8 @@ export class PooledConnection {
     }
   }
 
-  private channelError(error: unknown): FabError {
-    if (!this.alive) return connectError(this.target, new Error('the connection closed'));
+  private async channelError(error: unknown): Promise<FabError> {
+    if (!this.alive) return (await loadConnect()).connectError(this.target, new Error('the connection closed'));
     return new FabError('CONNECT_FAILED', `${this.target.label}: could not open a channel: ${(error as Error).message}`, { host: this.target.label, cause: error });
   }
 
@@ -123,6 +125,19 @@ export class PooledConnection {
   }
 }
 
+/**
+ * connect.ts (ssh2 behind it) and target.ts (ssh_config), loaded with the first connection: ~30 ms of start-up
+ * that `fab -l` and local-only runs never need.
+ */
+let connectModule: Promise<typeof Connect> | undefined;
+function loadConnect(): Promise<typeof Connect> {
+  return (connectModule ??= import('./connect.ts'));
+}
+let targetModule: Promise<typeof Target> | undefined;
+function loadTarget(): Promise<typeof Target> {
+  return (targetModule ??= import('./target.ts'));
+}
+
 const connections = new Map<string, Promise<PooledConnection>>();
 const targets = new Map<string, Promise<ConnectTarget>>();
 /** OpenSSH's MaxStartups drops unauthenticated connections past 10 by default: handshakes queue here. */
@@ -147,13 +162,19 @@ async function openOnce(target: ConnectTarget): Promise<PooledConnection> {
   let transport: Duplex | undefined;
   if (target.jump) {
     const gateway = await getConnection(target.jump);
+    const { connectError } = await loadConnect();
     transport = await gateway.forwardOut(target.hostname, target.port).catch((error) => Promise.reject(connectError(target, error)));
   }
   handshakes.setLimit((env.maxStartups as number | undefined) ?? 10);
   const release = await handshakes.acquire();
   events.emit({ kind: 'connect', host: target.label, state: 'connecting', ...(target.jump ? { via: target.jump.label } : {}) });
+  // A direct TCP connection opens while ssh2 loads: sshd forks and starts up (tens of ms) meanwhile.
+  const socket = transport || target.proxyCommand ? undefined : openSocket(target);
+  socket?.catch(() => {}); // reported below, once ssh2 is there to say it
   let client: Client;
   try {
+    const { connectError, openClient } = await loadConnect();
+    transport ??= await socket?.catch((error) => Promise.reject(connectError(target, error)));
     client = await openClient(target, transport, passwordFor(target));
   } catch (error) {
     transport?.destroy();
@@ -195,7 +216,7 @@ export async function getConnection(target: ConnectTarget): Promise<PooledConnec
 export async function connectionFor(hostText: string): Promise<PooledConnection> {
   let target = targets.get(hostText);
   if (!target) {
-    target = resolveTarget(hostText);
+    target = loadTarget().then(({ resolveTarget }) => resolveTarget(hostText));
     targets.set(hostText, target);
     target.catch(() => targets.delete(hostText));
   }

@@ -49,14 +49,16 @@ export class Lane {
     if (this.kept.length > KEPT_OUTPUT_LINES) this.kept.shift();
   }
 
-  /** The last lines of output, with a note of how many came before them; '' when there was none. */
-  outputTail(): string {
+  /** The last `max` lines of output, with a note of how many came before them; '' when there was none. */
+  outputTail(max = KEPT_OUTPUT_LINES): string {
     if (this.partial) {
       this.keep(this.partial);
       this.partial = '';
     }
-    const earlier = this.outputLines - this.kept.length;
-    const lines = earlier > 0 ? [`… ${earlier} earlier line${earlier === 1 ? '' : 's'} (--linewise or --log-dir shows all)`, ...this.kept] : [...this.kept];
+    const shown = max > 0 ? this.kept.slice(-max) : [];
+    const earlier = this.outputLines - shown.length;
+    if (shown.length === 0 && earlier > 0) return '';
+    const lines = earlier > 0 ? [`… ${earlier} earlier line${earlier === 1 ? '' : 's'} (--linewise or --log-dir shows all)`, ...shown] : shown;
     return lines.join('\n').trimEnd();
   }
 

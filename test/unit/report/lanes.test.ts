@@ -27,3 +27,12 @@ describe('a lane of the terminal view', () => {
     assert.equal(new Lane('web1').outputTail(), '');
   });
 });
+
+describe('a lane kept short', () => {
+  it('keeps fewer lines when asked (many lanes on a small terminal), and none at all for 0', () => {
+    const lane = new Lane('web1');
+    for (let i = 1; i <= 5; i++) lane.addOutput(`line ${i}\n`);
+    assert.equal(lane.outputTail(2), '… 3 earlier lines (--linewise or --log-dir shows all)\nline 4\nline 5');
+    assert.equal(lane.outputTail(0), '');
+  });
+});

@@ -156,6 +156,12 @@ if (signalled) process.exit(exitStatus()); // interrupted while the test bed cam
 // spec to the terminal for people; TAP to a file, whose closing `# pass N` / `# fail N` lines are echoed for CI.
 const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabts-run-'));
 const tapFile = path.join(runDir, 'results.tap');
+// The tests' own temp files (projects, keys, transfer data) go below the run dir, removed with it at the end. It is
+// as open as /tmp (sticky, world-writable), since the test user on the "remote" side reads and writes some of them.
+fs.chmodSync(runDir, 0o711);
+env.TMPDIR = path.join(runDir, 'tmp');
+fs.mkdirSync(env.TMPDIR);
+fs.chmodSync(env.TMPDIR, 0o1777);
 // A fresh HOME per run: what tests write to ~/.ssh/known_hosts (web1/web2 keep their ports but get new host keys
 // every run) or read from ~/.fabrc must not leak between runs, nor touch the real home. FABTS_KEEP_HOME=1 opts out.
 if (process.env.FABTS_KEEP_HOME !== '1') {

@@ -146,7 +146,8 @@ async function runCommand(options: CliOptions, io: Io): Promise<number> {
   let fabfilePath = '';
   if (needsFabfile) {
     fabfilePath = discoverFabfile(io.cwd, options.fabfile);
-    registry = (await loadFabfile(fabfilePath)).registry;
+    const listOnly = options.list || options.display !== undefined;
+    registry = (await loadFabfile(fabfilePath, { listOnly })).registry;
   }
   if (options.list) {
     io.stdout.write(formatTaskList(registry, fabfilePath));

@@ -1,6 +1,8 @@
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { UsageError } from '../errors.ts';
 import { closest } from './suggest.ts';
+import { FLAGS, PARSER_CONFIGURATION } from './flags.ts';
+import { quickParse } from './quick-parse.ts';
 
 /** What the command line says, after parsing: the only shape code past the CLI boundary sees. */
 export interface CliOptions {
@@ -50,14 +52,6 @@ export interface CliOptions {
   shellCommand: string | undefined;
 }
 
-const GROUPS = {
-  targets: 'Targets:',
-  connection: 'Connection:',
-  execution: 'Execution:',
-  output: 'Output:',
-  fabfile: 'Fabfile and config:',
-};
-
 /** A repeatable flag's values: one string when given once, an array when repeated. */
 function repeated(value: unknown): string[] {
   return (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
@@ -81,54 +75,21 @@ function targetList(value: unknown, flag: string, example: string): string[] {
   return items;
 }
 
-/** The yargs parser for `fab`. Strict: an unknown flag is a usage error with a suggestion. */
-export function buildParser(argv: string[]): Argv {
+/**
+ * The yargs parser for `fab`. Strict: an unknown flag is a usage error with a suggestion. Loaded only when the
+ * quick parser passes (help, version, subcommands, mistakes): importing yargs costs ~50 ms of start-up.
+ */
+export async function buildParser(argv: string[]): Promise<Argv> {
+  const { default: yargs } = await import('yargs');
   return yargs(argv)
     .scriptName('fab')
     .usage('Usage: $0 [options] [task[:arg,key=value] ...] [-- ad hoc command]\n\nRuns fabfile tasks on hosts over SSH.')
-    .parserConfiguration({ 'boolean-negation': false, 'greedy-arrays': false, 'populate--': true, 'camel-case-expansion': true, 'strip-aliased': false })
-    .command('$0 [tasks..]', 'run tasks (default)')
+    .parserConfiguration(PARSER_CONFIGURATION)
+    .command('$0 [tasks..]', 'run tasks (default)', (y) => y.positional('tasks', { type: 'string', array: true }))
     .command('init', 'write a starter fabfile.ts into the current directory', (y) => y.option('force', { type: 'boolean', describe: 'overwrite an existing fabfile.ts' }))
     .command('completion', 'print a shell completion script (bash/zsh): fab completion >> ~/.bashrc')
     .command('shell [cmd..]', 'open an interactive shell on each host (-H), one after another; fab -H web1 shell -- top runs a command instead')
-    .option('list', { alias: 'l', type: 'boolean', describe: 'list the tasks, grouped by namespace, with descriptions' })
-    .option('display', { alias: 'd', type: 'string', describe: 'show a task\'s description and arguments', requiresArg: true })
-    .option('fabfile', { alias: 'f', type: 'string', group: GROUPS.fabfile, describe: 'fabfile to load (default: nearest fabfile.ts upward)', requiresArg: true })
-    .option('config', { alias: 'c', type: 'string', group: GROUPS.fabfile, describe: 'config file, above the project config', requiresArg: true })
-    .option('set', { type: 'string', group: GROUPS.fabfile, describe: 'set env keys: --set key=value,other=value', requiresArg: true })
-    .option('hosts', { alias: 'H', type: 'string', group: GROUPS.targets, describe: 'comma-separated hosts: user@host:port, [v6::addr]:port or ssh_config aliases', requiresArg: true })
-    .option('roles', { alias: 'R', type: 'string', group: GROUPS.targets, describe: 'comma-separated roles from env.roledefs', requiresArg: true })
-    .option('exclude-hosts', { alias: 'x', type: 'string', group: GROUPS.targets, describe: 'comma-separated hosts to leave out', requiresArg: true })
-    .option('user', { alias: 'u', type: 'string', group: GROUPS.connection, describe: 'login user (default: ssh_config, then the local user)', requiresArg: true })
-    .option('port', { type: 'number', group: GROUPS.connection, describe: 'SSH port (default: ssh_config, then 22)', requiresArg: true })
-    .option('identity', { alias: 'i', type: 'string', group: GROUPS.connection, describe: 'private key file (repeatable)', requiresArg: true })
-    .option('gateway', { alias: 'g', type: 'string', group: GROUPS.connection, describe: 'jump host (bastion) for every target', requiresArg: true })
-    .option('forward-agent', { alias: 'A', type: 'boolean', group: GROUPS.connection, describe: 'forward the local ssh-agent' })
-    .option('no-agent', { alias: 'a', type: 'boolean', group: GROUPS.connection, describe: 'do not use ssh-agent' })
-    .option('no-keys', { alias: 'k', type: 'boolean', group: GROUPS.connection, describe: 'do not load keys from ~/.ssh' })
-    .option('ssh-config', { alias: 'F', type: 'string', group: GROUPS.connection, describe: 'OpenSSH client config (default ~/.ssh/config)', requiresArg: true })
-    .option('reject-unknown-hosts', { alias: 'r', type: 'boolean', group: GROUPS.connection, describe: 'refuse hosts missing from known_hosts' })
-    .option('disable-known-hosts', { alias: 'D', type: 'boolean', group: GROUPS.connection, describe: 'do not check or record host keys' })
-    .option('timeout', { alias: 't', type: 'number', group: GROUPS.connection, describe: 'connect timeout, seconds', requiresArg: true })
-    .option('connection-attempts', { alias: 'n', type: 'number', group: GROUPS.connection, describe: 'connection attempts per host', requiresArg: true })
-    .option('keepalive', { type: 'number', group: GROUPS.connection, describe: 'keepalive interval, seconds (0: off)', requiresArg: true })
-    .option('prompt-for-password', { alias: 'I', type: 'boolean', group: GROUPS.connection, describe: 'ask for the login password once, before connecting' })
-    .option('prompt-for-sudo-password', { type: 'boolean', group: GROUPS.connection, describe: 'ask for the sudo password once, before any task runs' })
-    .option('parallel', { alias: 'P', type: 'boolean', group: GROUPS.execution, describe: 'run each task on its hosts at once' })
-    .option('pool-size', { alias: 'z', type: 'number', group: GROUPS.execution, describe: 'at most this many hosts at once with -P', requiresArg: true })
-    .option('warn-only', { alias: 'w', type: 'boolean', group: GROUPS.execution, describe: 'warn instead of failing when a command exits non-zero' })
-    .option('command-timeout', { alias: 'T', type: 'number', group: GROUPS.execution, describe: 'end commands running longer than this, seconds', requiresArg: true })
-    .option('skip-bad-hosts', { type: 'boolean', group: GROUPS.execution, describe: 'skip hosts that cannot be reached instead of failing' })
-    .option('skip-unknown-tasks', { type: 'boolean', group: GROUPS.execution, describe: 'warn about unknown tasks instead of failing' })
-    .option('abort-on-prompts', { type: 'boolean', group: GROUPS.execution, describe: 'fail instead of asking at the terminal' })
-    .option('dry-run', { type: 'boolean', group: GROUPS.execution, describe: 'show the commands without running them' })
-    .option('hide', { type: 'string', group: GROUPS.output, describe: 'hide output levels: running,stdout,stderr,status,warnings,debug', requiresArg: true })
-    .option('show', { type: 'string', group: GROUPS.output, describe: 'show output levels (e.g. debug)', requiresArg: true })
-    .option('linewise', { type: 'boolean', group: GROUPS.output, describe: 'print output line by line, prefixed with the host' })
-    .option('json', { type: 'boolean', group: GROUPS.output, describe: 'print one JSON document with every result to stdout at the end (progress goes to stderr)' })
-    .option('log-dir', { type: 'string', group: GROUPS.output, describe: 'write a log per host and a run log into DIR (files 0600)', requiresArg: true })
-    .option('no-color', { type: 'boolean', group: GROUPS.output, describe: 'no colors (also NO_COLOR=1)' })
-    .option('debug', { type: 'boolean', group: GROUPS.output, describe: 'print stack traces and connection details' })
+    .options(FLAGS)
     .help('help')
     .alias('help', 'h')
     .version('version', 'show the version', versionText())
@@ -150,12 +111,7 @@ function versionText(): string {
   return `fabts ${version} (node ${process.version})`;
 }
 
-const KNOWN_FLAGS = [
-  'list', 'display', 'fabfile', 'config', 'set', 'hosts', 'roles', 'exclude-hosts', 'user', 'port', 'identity', 'gateway', 'forward-agent',
-  'no-agent', 'no-keys', 'ssh-config', 'reject-unknown-hosts', 'disable-known-hosts', 'timeout', 'connection-attempts', 'keepalive', 'prompt-for-password', 'prompt-for-sudo-password', 'parallel',
-  'pool-size', 'warn-only', 'command-timeout', 'skip-bad-hosts', 'skip-unknown-tasks', 'abort-on-prompts', 'dry-run', 'hide', 'show', 'linewise',
-  'json', 'log-dir', 'no-color', 'debug', 'help', 'version',
-];
+const KNOWN_FLAGS = [...Object.keys(FLAGS), 'help', 'version'];
 
 /** Turns yargs' messages into one line that says what to do, with a suggestion for a mistyped flag. */
 function explainFailure(message: string): string {
@@ -177,13 +133,17 @@ function optionalNumber(value: unknown, flag: string, min: number): number | und
   return number;
 }
 
-/** Parses argv into CliOptions; help and version are printed by yargs (returns undefined then). */
-export async function parseCli(argv: string[], print: (text: string) => void): Promise<CliOptions | undefined> {
+/**
+ * Parses argv into CliOptions; help and version are printed by yargs (returns undefined then).
+ * `quick: false` skips the quick parser (tests check both parsers agree).
+ */
+export async function parseCli(argv: string[], print: (text: string) => void, options: { quick?: boolean } = {}): Promise<CliOptions | undefined> {
   let output = '';
-  const parser = buildParser(argv);
-  const parsed = (await parser.parseAsync(argv, {}, (_error, _argv, text) => {
-    output = text;
-  })) as Record<string, unknown>;
+  const parsed =
+    (options.quick === false ? undefined : quickParse(argv)) ??
+    ((await (await buildParser(argv)).parseAsync(argv, {}, (_error, _argv, text) => {
+      output = text;
+    })) as Record<string, unknown>);
   if (parsed.help || parsed.version) {
     print(output.endsWith('\n') ? output : `${output}\n`);
     return undefined;

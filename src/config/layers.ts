@@ -1,9 +1,9 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { cosmiconfig, defaultLoaders, type CosmiconfigResult, type Loaders, type PublicExplorer } from 'cosmiconfig';
+import type { CosmiconfigResult, Loaders, PublicExplorer } from 'cosmiconfig';
 import { UsageError } from '../errors.ts';
 import { PATH_KEYS, defaultSettings, validateSettings } from './schema.ts';
 
@@ -133,13 +133,13 @@ async function loadFile(filepath: string): Promise<LoadedFile> {
  * 'global' also reads the OS config directory (~/.config/fab), a second user layer that `home` cannot redirect.
  */
 async function searchProjectConfig(cwd: string, home: string): Promise<LoadedFile | undefined> {
-  const everywhere = explorer(PROJECT_CONFIG_FILES);
-  const inHome = explorer(HOME_PROJECT_CONFIG_FILES);
+  const everywhere = () => explorer(PROJECT_CONFIG_FILES);
+  const inHome = () => explorer(HOME_PROJECT_CONFIG_FILES);
   for (let dir = cwd; ; ) {
     const atHome = dir === home;
-    let result: CosmiconfigResult;
+    let result: CosmiconfigResult = null;
     try {
-      result = await (atHome ? inHome : everywhere).search(dir);
+      if (await mayHoldConfig(dir, atHome ? HOME_PROJECT_CONFIG_FILES : PROJECT_CONFIG_FILES)) result = await (atHome ? inHome() : everywhere()).search(dir);
     } catch (error) {
       throw configError(errorPath(error) ?? dir, error);
     }
@@ -152,6 +152,24 @@ async function searchProjectConfig(cwd: string, home: string): Promise<LoadedFil
     if (parent === dir) return undefined;
     dir = parent;
   }
+}
+
+/**
+ * Whether cosmiconfig needs to look in dir: some config file is there, other than a package.json without a "fab"
+ * key. Most directories hold none, and loading cosmiconfig costs ~10 ms of every `fab`'s start-up.
+ */
+async function mayHoldConfig(dir: string, names: readonly string[]): Promise<boolean> {
+  for (const name of names) {
+    const candidate = path.join(dir, name);
+    if ((await fileKind(candidate)) !== 'file') continue;
+    if (name !== 'package.json') return true;
+    try {
+      if (Object.hasOwn(JSON.parse(await readFile(candidate, 'utf8')) as object, 'fab')) return true;
+    } catch {
+      return true; // cosmiconfig reports what is wrong with it
+    }
+  }
+  return false;
 }
 
 async function isProjectRoot(dir: string): Promise<boolean> {
@@ -179,7 +197,7 @@ async function fileKind(filepath: string): Promise<'file' | 'missing' | 'other'>
 
 /** A fresh explorer each time: cosmiconfig's caches would keep stale results across calls in one process. */
 function explorer(searchPlaces: readonly string[]): PublicExplorer {
-  return cosmiconfig('fab', {
+  return cosmiconfigModule().cosmiconfig('fab', {
     searchStrategy: 'none',
     searchPlaces: [...searchPlaces],
     ignoreEmptySearchPlaces: false,
@@ -188,8 +206,11 @@ function explorer(searchPlaces: readonly string[]): PublicExplorer {
   });
 }
 
-const loadYaml = defaultLoaders['.yaml'];
-const requireCache = createRequire(import.meta.url).cache;
+const require = createRequire(import.meta.url);
+const requireCache = require.cache;
+/** cosmiconfig, loaded only when there is a config file to read (see mayHoldConfig). */
+const cosmiconfigModule = () => require('cosmiconfig') as typeof import('cosmiconfig');
+const loadYaml: Loaders['.yaml'] = (filepath, content) => cosmiconfigModule().defaultLoaders['.yaml'](filepath, content);
 
 const LOADERS: Loaders = {
   '.json': loadJson,

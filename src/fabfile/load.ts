@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Module, { register as registerHooks } from 'node:module';
+import Module, { createRequire, register as registerHooks } from 'node:module';
 import { basename, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LoadError } from '../errors.ts';
@@ -10,8 +10,6 @@ import { docComments } from './docs.ts';
 /** The running fab's own public module: what `import ... from 'fabts'` in a fabfile must become. */
 const SELF_URL = new URL(import.meta.url.endsWith('.ts') ? '../index.ts' : '../index.js', import.meta.url).href;
 
-let hooksInstalled = false;
-
 /** Where CommonJS `require('fabts')` resolves to: a cache entry holding this module's own namespace. */
 const CJS_SELF_PATH = '/__fabts__/index.cjs';
 
@@ -20,24 +18,22 @@ type ModuleInternals = typeof Module & {
   _resolveFilename: (request: string, ...rest: unknown[]) => string;
 };
 
-/**
- * Makes `.ts` fabfiles importable (tsx) and points the bare specifier `fabts` at this very module
- * instance, even from a project with no node_modules (global install, npx): one `env`, never two.
- * Both module systems need it: tsx compiles a `.ts` file in a package without `"type": "module"`
- * to CommonJS, whose `require('fabts')` no ESM resolve hook sees.
- */
-async function installHooks(): Promise<void> {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
-  esm.register();
-  cjs.register();
-  const resolveHook = `export async function resolve(specifier, context, next) {
-    if (specifier === 'fabts') return { url: ${JSON.stringify(SELF_URL)}, shortCircuit: true };
-    return next(specifier, context);
-  }`;
-  registerHooks(`data:text/javascript,${encodeURIComponent(resolveHook)}`);
+// tsx's CommonJS build of its require hooks: the ES module build imports esbuild as an ES module, ~30 ms more.
+const require = createRequire(import.meta.url);
+type TsxApi = { register: () => unknown };
 
+let requireHooksInstalled = false;
+let importHooksInstalled = false;
+
+/**
+ * Makes `require()` load `.ts` files (tsx) and resolve `fabts` to this very module instance, even from a
+ * project with no node_modules (global install, npx): one `env`, never two. tsx compiles a `.ts` file in a
+ * package without `"type": "module"` to CommonJS, whose `require('fabts')` no ES module resolve hook sees.
+ */
+async function installRequireHooks(): Promise<void> {
+  if (requireHooksInstalled) return;
+  requireHooksInstalled = true;
+  (require('tsx/cjs/api') as TsxApi).register();
   const self = (await import(SELF_URL)) as Record<string, unknown>;
   const internals = Module as ModuleInternals;
   const cached = new Module(CJS_SELF_PATH);
@@ -49,6 +45,40 @@ async function installHooks(): Promise<void> {
   internals._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]) {
     return request === 'fabts' ? CJS_SELF_PATH : resolveFilename.call(this, request, ...rest);
   };
+}
+
+/**
+ * Makes `import()` load `.ts` files and resolve `fabts` to this module. Node.js runs module hooks on a thread
+ * of their own, whose start (with tsx's loader) costs ~45 ms: only fabfiles that run tasks pay it.
+ */
+async function installImportHooks(): Promise<void> {
+  await installRequireHooks();
+  if (importHooksInstalled) return;
+  importHooksInstalled = true;
+  // The ES module build: the CommonJS build of tsx/esm/api looks for its loader at a path that does not exist.
+  (await import('tsx/esm/api')).register();
+  const resolveHook = `export async function resolve(specifier, context, next) {
+    if (specifier === 'fabts') return { url: ${JSON.stringify(SELF_URL)}, shortCircuit: true };
+    return next(specifier, context);
+  }`;
+  registerHooks(`data:text/javascript,${encodeURIComponent(resolveHook)}`);
+}
+
+/**
+ * The fabfile through require() alone, with no module hooks thread: what tsx does anyway for a fabfile that is
+ * CommonJS, and for an ES module fabfile compiled to CommonJS. Undefined when that does not load it (top-level
+ * await, an ES-module-only import ...): import() then loads it as it is, and reports the error if there is one.
+ */
+async function requireFabfile(path: string): Promise<Record<string, unknown> | undefined> {
+  await installRequireHooks();
+  try {
+    const exports = require(path) as Record<string, unknown>;
+    // The shape import() gives a CommonJS module, which moduleExports() unwraps.
+    return { default: exports, 'module.exports': exports };
+  } catch {
+    delete require.cache[path];
+    return undefined;
+  }
 }
 
 /** file:line of the first stack frame inside the fabfile, when there is one. */
@@ -85,13 +115,19 @@ export interface LoadedFabfile {
   registry: TaskRegistry;
 }
 
-/** Imports the fabfile (its top-level env assignments land in env's fabfile layer) and collects its tasks. */
-export async function loadFabfile(path: string): Promise<LoadedFabfile> {
-  await installHooks();
+/**
+ * Imports the fabfile (its top-level env assignments land in env's fabfile layer) and collects its tasks.
+ * `listOnly` (fab -l, -d: no task will run) tries require() first, which spares the module hooks thread.
+ */
+export async function loadFabfile(path: string, options: { listOnly?: boolean } = {}): Promise<LoadedFabfile> {
   envStore.writeLayer = 'fabfile';
-  let exports: Record<string, unknown>;
+  let exports: Record<string, unknown> | undefined;
   try {
-    exports = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    if (options.listOnly) exports = await requireFabfile(path);
+    if (!exports) {
+      await installImportHooks();
+      exports = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    }
   } catch (error) {
     const where = whereInFabfile(error, path) ?? relative(process.cwd(), path);
     throw new LoadError(`fabfile failed to load at ${where}: ${firstLine(error)}`, { cause: error });

@@ -11,7 +11,13 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
   return { promise, resolve };
 }
 
-/** What one host's lane shows: its state, the command running, the last line of output, transfer progress. */
+/** How many of its last output lines a finished lane keeps on screen (--linewise or --log-dir show everything). */
+export const KEPT_OUTPUT_LINES = 8;
+
+/**
+ * What one host's lane shows: its state, the command running, the last line of output, transfer progress;
+ * and, once it is done, the last lines of its output (so `fab info` on a terminal shows what the hosts said).
+ */
 export class Lane {
   readonly end = deferred<LaneEnd>();
   ended = false;
@@ -22,7 +28,39 @@ export class Lane {
   note = '';
   /** Changed since the view last drew it. */
   dirty = true;
+  private readonly kept: string[] = [];
+  private partial = '';
+  private outputLines = 0;
   constructor(readonly label: string) {}
+
+  /** Output shown in this lane; a line rewritten with `\r` (a progress meter) counts as its last state. */
+  addOutput(text: string): void {
+    const pieces = (this.partial + text).split('\n');
+    this.partial = pieces.pop() ?? '';
+    for (const piece of pieces) this.keep(piece);
+    const line = lastLine(text);
+    if (line) this.set('line', line);
+  }
+
+  private keep(line: string): void {
+    const shown = (line.split('\r').filter(Boolean).at(-1) ?? '').trimEnd();
+    this.outputLines++;
+    this.kept.push(shown);
+    if (this.kept.length > KEPT_OUTPUT_LINES) this.kept.shift();
+  }
+
+  /** The last `max` lines of output, with a note of how many came before them; '' when there was none. */
+  outputTail(max = KEPT_OUTPUT_LINES): string {
+    if (this.partial) {
+      this.keep(this.partial);
+      this.partial = '';
+    }
+    const shown = max > 0 ? this.kept.slice(-max) : [];
+    const earlier = this.outputLines - shown.length;
+    if (shown.length === 0 && earlier > 0) return '';
+    const lines = earlier > 0 ? [`… ${earlier} earlier line${earlier === 1 ? '' : 's'} (--linewise or --log-dir shows all)`, ...shown] : shown;
+    return lines.join('\n').trimEnd();
+  }
 
   finish(end: LaneEnd): void {
     if (this.ended) return;
@@ -103,8 +141,13 @@ export class LaneBoard {
         if (!event.hidden) this.show(event.host, 'command', (prefix) => `${prefix}${event.runner}: ${event.command}${event.dryRun ? ' (dry run)' : ''}`);
         break;
       case 'output': {
-        const line = lastLine(event.text);
-        if (!event.hidden && line) this.show(event.host, 'line', (prefix) => `${prefix}${line}`);
+        if (event.hidden) break;
+        const where = this.laneOf(event.host);
+        if (!where) break;
+        if (where.prefix) {
+          const line = lastLine(event.text);
+          if (line) where.lane.set('line', `${where.prefix}${line}`);
+        } else where.lane.addOutput(event.text);
         break;
       }
       case 'transfer': {

@@ -1,6 +1,6 @@
 import { Listr, ListrDefaultRendererLogLevels, PRESET_TIMER, color, figures, type ListrTask, type ListrTaskWrapper } from 'listr2';
 import type { EventBus, FabEvent } from './events.ts';
-import { LaneBoard, type Entry, type Lane } from './lanes.ts';
+import { KEPT_OUTPUT_LINES, LaneBoard, type Entry, type Lane } from './lanes.ts';
 import { PausableRenderer } from './listr-renderer.ts';
 import type { RunRecorder } from './record.ts';
 
@@ -77,7 +77,7 @@ export class ListrReporter {
       if (this.prompting) renderer.pause();
     });
     const view: View = new Listr(
-      this.board.entries.map((entry) => ({ title: entry.name, task: (_ctx, wrapper) => this.runEntry(entry, wrapper) })),
+      this.board.entries.map((entry) => ({ title: entry.name, task: (_ctx, wrapper) => this.runEntry(entry, wrapper), rendererOptions: { persistentOutput: true } })),
       {
         concurrent: false,
         exitOnError: false,
@@ -107,21 +107,27 @@ export class ListrReporter {
     const lanes = await entry.plan.promise;
     if (!lanes) return wrapper.skip(`${entry.name}: not run (the run stopped before this task)`);
     // A task that runs once, locally, has no lanes: its entry shows what the lane would.
-    if (lanes.length === 1 && lanes[0]!.label === 'local') return this.runLane(lanes[0]!, wrapper, entry.name);
+    if (lanes.length === 1 && lanes[0]!.label === 'local') return this.runLane(lanes[0]!, wrapper, entry.name, KEPT_OUTPUT_LINES);
+    // A frame taller than the terminal cannot be redrawn in place: with many lanes, fewer kept lines each.
+    const rows = process.stdout.rows || 24;
+    const kept = Math.max(0, Math.min(KEPT_OUTPUT_LINES, Math.floor(rows / lanes.length) - 2));
     const subtasks: ListrTask<unknown, typeof PausableRenderer, typeof PausableRenderer>[] = lanes.map((lane) => ({
       title: lane.label,
-      task: (_ctx, laneWrapper) => this.runLane(lane, laneWrapper, lane.label),
+      task: (_ctx, laneWrapper) => this.runLane(lane, laneWrapper, lane.label, kept),
+      rendererOptions: { persistentOutput: true },
     }));
     return wrapper.newListr(subtasks, { concurrent: entry.concurrency, exitOnError: false });
   }
 
-  private async runLane(lane: Lane, wrapper: Wrapper, title: string): Promise<void> {
+  private async runLane(lane: Lane, wrapper: Wrapper, title: string, keptLines: number): Promise<void> {
     this.drawn.set(lane, { wrapper, title });
     lane.dirty = true;
     this.draw(lane);
     const end = await lane.end.promise;
     for (const field of ['command', 'line', 'progress'] as const) lane.set(field, '');
     this.draw(lane);
+    // What the host said stays under a finished lane; a failed one shows its error (with the stderr tail) instead.
+    wrapper.output = end.status === 'ok' ? lane.outputTail(keptLines) : '';
     // Lane messages sit two levels in, after a marker: keep them inside the terminal's width.
     if (end.status === 'failed') throw new Error(wrapLines(end.message, Math.max(20, (process.stdout.columns || 80) - 8)));
     if (end.status === 'skipped') wrapper.skip(`${title}: ${end.message}`);

@@ -1,4 +1,3 @@
-import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { Client as ClientType, ConnectConfig, NegotiatedAlgorithms } from 'ssh2';
@@ -9,6 +8,7 @@ import { createAuthHandler, isRecoverableAuthError } from './auth.ts';
 import { passphraseFor } from './credentials.ts';
 import { makeHostVerifier } from './host-key-policy.ts';
 import { startProxyCommand } from './proxy-command.ts';
+import { openSocket } from './socket.ts';
 import type { ConnectTarget } from './target.ts';
 
 const { Client } = ssh2;
@@ -45,26 +45,6 @@ function connectError(target: ConnectTarget, error: unknown): FabError {
                 ? 'the server closed the connection before the SSH handshake (too many at once for its MaxStartups?)'
                 : err.message;
   return new FabError('CONNECT_FAILED', `cannot connect to ${where}: ${reason}`, { host: target.label, cause: error });
-}
-
-/** A TCP socket with Nagle off: with it on, each command on an open connection stalls ~40 ms. */
-function openSocket(target: ConnectTarget): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = tcpConnect({ host: target.hostname, port: target.port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }));
-    }, target.connectTimeout * 1000);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.setNoDelay(true);
-      resolve(socket);
-    });
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
 }
 
 /** What the key exchange settled on, for --show debug (`Compression yes` shows up here). */

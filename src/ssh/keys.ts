@@ -8,12 +8,17 @@
  */
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import ssh2 from 'ssh2';
 import type { ParsedKey } from 'ssh2';
 import { FabError } from '../errors.ts';
 
-const { utils } = ssh2;
+const require = createRequire(import.meta.url);
+/**
+ * ssh2's key parser, loaded on first use: this module is on every `fab`'s start-up path (expandHome), and
+ * loading ssh2 costs ~20 ms that `fab -l` and local-only runs never need.
+ */
+const utils = { parseKey: (...args: Parameters<typeof import('ssh2').utils.parseKey>) => (require('ssh2') as typeof import('ssh2')).utils.parseKey(...args) };
 
 /**
  * Keys tried when no identity is forced off (`-k`) -- ED25519 first, then ECDSA, then RSA.

@@ -5,9 +5,11 @@ import { env } from '../env/env.ts';
 import { FabError } from '../errors.ts';
 import { events } from '../report/events.ts';
 import { Semaphore } from '../util/semaphore.ts';
-import { connectError, droppedBeforeBanner, openClient } from './connect.ts';
+import type * as Connect from './connect.ts';
 import { passwordFor } from './credentials.ts';
-import { resolveTarget, type ConnectTarget } from './target.ts';
+import { openSocket } from './socket.ts';
+import type * as Target from './target.ts';
+import type { ConnectTarget } from './target.ts';
 
 /**
  * How servers refuse a session channel past their limit: OpenSSH answers SSH_OPEN_CONNECT_FAILED ("open failed")
@@ -186,6 +188,19 @@ export class PooledConnection {
   }
 }
 
+/**
+ * connect.ts (ssh2 behind it) and target.ts (ssh_config), loaded with the first connection: ~30 ms of start-up
+ * that `fab -l` and local-only runs never need.
+ */
+let connectModule: Promise<typeof Connect> | undefined;
+function loadConnect(): Promise<typeof Connect> {
+  return (connectModule ??= import('./connect.ts'));
+}
+let targetModule: Promise<typeof Target> | undefined;
+function loadTarget(): Promise<typeof Target> {
+  return (targetModule ??= import('./target.ts'));
+}
+
 const connections = new Map<string, Promise<PooledConnection>>();
 const targets = new Map<string, Promise<ConnectTarget>>();
 /**
@@ -204,7 +219,7 @@ async function open(target: ConnectTarget): Promise<PooledConnection> {
     try {
       return await openOnce(target);
     } catch (error) {
-      if (droppedBeforeBanner(error) && drops < DROPPED_RETRIES) {
+      if ((await loadConnect()).droppedBeforeBanner(error) && drops < DROPPED_RETRIES) {
         drops++;
         attempt--;
         events.emit({ kind: 'debug', host: target.label, message: `the server dropped the connection before its banner (MaxStartups?); trying again (${drops} of ${DROPPED_RETRIES})` });
@@ -225,13 +240,19 @@ async function openOnce(target: ConnectTarget): Promise<PooledConnection> {
   let transport: Duplex | undefined;
   if (target.jump) {
     const gateway = await getConnection(target.jump);
+    const { connectError } = await loadConnect();
     transport = await gateway.forwardOut(target.hostname, target.port).catch((error) => Promise.reject(connectError(target, error)));
   }
   handshakes.setLimit((env.maxStartups as number | undefined) ?? DEFAULTS.maxStartups);
   const release = await handshakes.acquire();
   events.emit({ kind: 'connect', host: target.label, state: 'connecting', ...(target.jump ? { via: target.jump.label } : {}) });
+  // A direct TCP connection opens while ssh2 loads: sshd forks and starts up (tens of ms) meanwhile.
+  const socket = transport || target.proxyCommand ? undefined : openSocket(target);
+  socket?.catch(() => {}); // reported below, once ssh2 is there to say it
   let client: Client;
   try {
+    const { connectError, openClient } = await loadConnect();
+    transport ??= await socket?.catch((error) => Promise.reject(connectError(target, error)));
     client = await openClient(target, transport, passwordFor(target));
   } catch (error) {
     transport?.destroy();
@@ -283,7 +304,7 @@ export async function getConnection(target: ConnectTarget): Promise<PooledConnec
 export async function connectionFor(hostText: string): Promise<PooledConnection> {
   let target = targets.get(hostText);
   if (!target) {
-    target = resolveTarget(hostText);
+    target = loadTarget().then(({ resolveTarget }) => resolveTarget(hostText));
     targets.set(hostText, target);
     target.catch(() => targets.delete(hostText));
   }

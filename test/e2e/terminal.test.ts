@@ -21,14 +21,16 @@ function lastFrame(screen: string, firstTask: string): string {
   return lines.slice(start).join('\n');
 }
 
-test('terminal view: an entry per task, a lane per host with its command and last line, failures in full, then the summary', async () => {
+test('terminal view: an entry per task, a lane per host with its command and last line, its output once done, failures in full, then the summary', async () => {
   const { code, screen } = await inPty(['-H', 'web1,web2,direct', 'slow', 'fails']);
   assert.equal(code, 1, screen);
   assert.match(screen, /^ {2}\S web2 {2}run: for i in 1 2 3 4 5 6; do echo line \$i; sleep 0\.3; done$/m, 'a running lane shows its command');
   assert.match(screen, /^ {4}› line [2-5]$/m, 'and the last line of its output');
   const frame = lastFrame(screen, 'slow');
   assert.match(frame, /^✔ slow \[\d/m);
-  for (const host of ['web1', 'web2', 'direct']) assert.match(frame, new RegExp(`^ {2}✔ ${host} \\[\\d`, 'm'));
+  for (const host of ['web1', 'web2', 'direct']) {
+    assert.match(frame, new RegExp(`^ {2}✔ ${host} \\[[^\\n]*\\n {4}› line 1\\n {6}line 2\\n {6}line 3\\n {6}line 4\\n {6}line 5\\n {6}line 6$`, 'm'), 'a finished lane keeps what the host said');
+  }
   assert.match(frame, /^✖ fails/m);
   const failure = /^ {2}✖ web1\n {4}› ([^\n]+\n(?: {6}[^\n]+\n)*)/m.exec(frame)?.[1]?.split('\n').map((line) => line.trim()).join(' ');
   assert.match(failure ?? '', /^command failed on web1 with exit code 3: echo partial output; echo "it broke badly" >&2; exit 3 it broke badly/, frame);

@@ -1,0 +1,80 @@
+// Fan-out: `true` on 10, 50 and 200 hosts at once, each host an ssh_config alias of the test bed's sshd and so a
+// separate connection. fabts: `fab -P -H h1,...`; OpenSSH: `xargs -P N ssh`; Python Fabric: ThreadingGroup.
+import fs from 'node:fs';
+import { compare, cpu, runs, wall, type BenchContext, type FigureResult } from '../context.ts';
+import { fab, python } from '../fixtures.ts';
+import { interleave, measure, type Sample } from '../harness.ts';
+import type { Row } from '../report.ts';
+
+/** Logins the test bed's `direct` sshd has accepted so far (its log, LogLevel VERBOSE). */
+function acceptedLogins(logPath: string): number {
+  return fs.readFileSync(logPath, 'utf8').split('Accepted publickey for ').length - 1;
+}
+
+/** Runs a fan-out and checks that it made one connection per host, as the figure claims. */
+async function oneConnectionPerHost(logPath: string, hosts: number, tool: string, run: () => Promise<Sample>): Promise<Sample> {
+  const before = acceptedLogins(logPath);
+  const sample = await run();
+  const made = acceptedLogins(logPath) - before;
+  if (made !== hosts) throw new Error(`${tool} made ${made} connections for ${hosts} hosts`);
+  return sample;
+}
+
+const SIZES: [hosts: number, runs: number][] = [
+  [10, 5],
+  [50, 3],
+  [200, 3],
+];
+
+export async function fanout(ctx: BenchContext): Promise<FigureResult> {
+  const { fx } = ctx;
+  const config = fx.fanoutConfig;
+  const env = fx.env;
+  const rows: Row[] = [];
+  const cpuBySize = new Map<number, { fabts: number; openssh: number }>();
+  for (const [count, rounds] of SIZES) {
+    ctx.log(`  ${count} hosts`);
+    const hosts = fx.aliases(count);
+    const samples = await interleave(
+      {
+        fabts: () =>
+          oneConnectionPerHost(fx.tb.hosts.direct.logPath, count, 'fab', () =>
+            measure({ argv: fab('-F', config, '-H', hosts.join(','), '-P', '--hide', 'running,status', '--', 'true'), cwd: fx.dir, env }),
+          ),
+        openssh: () => measure({ argv: ['xargs', '-a', fx.aliasFile(count), '-P', String(count), '-I{}', 'ssh', '-F', config, '{}', 'true'], cwd: fx.dir, env }),
+        python: ctx.python ? () => measure({ argv: python('group.py', config, '1', ...hosts), cwd: fx.dir, env }) : undefined,
+      },
+      runs(ctx, rounds),
+      // One warm-up round, before the first size: the larger ones run on warm caches.
+      { warmup: count === SIZES[0]![0] },
+    );
+    const walls = compare(samples, wall);
+    const cpus = compare(samples, cpu);
+    cpuBySize.set(count, { fabts: cpus.fabts!, openssh: cpus.openssh! });
+    const section = 'Fan-out: `true` on N hosts at once (OpenSSH = xargs -P N ssh, Python = ThreadingGroup)';
+    rows.push(
+      { section, figure: `${count} hosts: wall`, unit: 'ms', ...walls, target: '<= 1.0x xargs-ssh', met: walls.ratioOpenssh! <= 1.0 },
+      { section, figure: `${count} hosts: client CPU`, unit: 'ms', ...cpus, target: '<= 0.3x xargs-ssh', met: cpus.ratioOpenssh! <= 0.3 },
+    );
+  }
+  return { rows, notes: [cpuNote(cpuBySize)] };
+}
+
+/**
+ * fab pays a fixed start-up (Node.js, its modules, ssh2) once, then a little per host; each ssh pays its whole cost
+ * per host. From the smallest and largest sizes: the fixed part, the per-host part, and where 0.3x is reached.
+ */
+function cpuNote(bySize: Map<number, { fabts: number; openssh: number }>): string {
+  const sizes = [...bySize.keys()].sort((a, b) => a - b);
+  const small = sizes[0]!;
+  const large = sizes[sizes.length - 1]!;
+  const perHost = (bySize.get(large)!.fabts - bySize.get(small)!.fabts) / (large - small);
+  const fixed = bySize.get(small)!.fabts - small * perHost;
+  const sshPerHost = bySize.get(large)!.openssh / large;
+  const breakEven = 0.3 * sshPerHost > perHost ? Math.ceil(fixed / (0.3 * sshPerHost - perHost)) : undefined;
+  return (
+    `Fan-out CPU: fab costs ~${fixed.toFixed(0)} ms once (Node.js start, modules, ssh2) plus ~${perHost.toFixed(1)} ms per host; ` +
+    `each ssh costs ~${sshPerHost.toFixed(0)} ms (OpenSSH 9.2 negotiates the sntrup761x25519 key exchange). ` +
+    (breakEven ? `So fab's CPU is within 0.3x of xargs-ssh from about ${breakEven} hosts on.` : 'So 0.3x is out of reach at any size.')
+  );
+}

@@ -1,0 +1,106 @@
+// The bench's own files, in a temp dir next to the test bed: a clean HOME for every tool, an ssh_config of many
+// aliases of the test bed's `direct` sshd (each alias a separate connection), and the start-up projects.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Testbed } from '../test/hosts/testbed.ts';
+
+export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_DIR = path.dirname(BENCH_DIR);
+export const FAB_BIN = path.join(REPO_DIR, 'dist', 'cli', 'bin.js');
+export const TASKS_FABFILE = path.join(BENCH_DIR, 'fabfiles', 'tasks.ts');
+/** The repository's example fabfile (the start-up figure); bench/fabfiles/example.py is its Python twin. */
+export const EXAMPLE_FABFILE = path.join(REPO_DIR, 'fabfile.example.ts');
+export const PYTHON = '/usr/bin/python3';
+export const PYTHON_DIR = path.join(BENCH_DIR, 'python');
+
+/** How many aliases the fan-out ssh_config holds: enough for the largest figure (memory, 500 connections). */
+export const MAX_ALIASES = 500;
+
+export interface Fixtures {
+  dir: string;
+  /** The environment every tool runs with: a clean HOME, no ssh-agent. */
+  env: NodeJS.ProcessEnv;
+  tb: Testbed;
+  /** ssh_config naming h1 ... h500, all the test bed's `direct` sshd. */
+  fanoutConfig: string;
+  aliases(count: number): string[];
+  /** A file listing the first `count` aliases, one a line (for xargs). */
+  aliasFile(count: number): string;
+  /** Start-up projects holding the same example fabfile: without a package.json (CommonJS) and in a "type": "module" package. */
+  projects: { plain: string; module: string };
+}
+
+export function makeFixtures(tb: Testbed): Fixtures {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabts-bench-'));
+  const home = path.join(dir, 'home');
+  fs.mkdirSync(home, { mode: 0o700 });
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', NO_COLOR: '1', PYTHONDONTWRITEBYTECODE: '1' };
+
+  // fabts shares one connection among aliases of the same user@host:port, so each alias spells the loopback address
+  // its own way (127.0.0.1, 127.0.0.01, 127.00.0.1 ...: getaddrinfo reads them all as 127.0.0.1) to be a connection
+  // of its own, as it is for ssh and Python Fabric. One HostKeyAlias names the sshd's key for every spelling.
+  const { port } = tb.hosts.direct;
+  const lines = ['# fabts bench: aliases h1 ... hN of the test bed sshd `direct`, each a separate connection', ''];
+  for (let i = 1; i <= MAX_ALIASES; i++) lines.push(`Host h${i}`, `  HostName ${loopbackSpelling(i)}`);
+  const knownHosts = path.join(dir, 'known_hosts');
+  fs.writeFileSync(knownHosts, `${HOST_KEY_ALIAS},[${HOST_KEY_ALIAS}]:${port} ${tb.hosts.direct.hostKey}\n`);
+  lines.push(
+    '',
+    'Host h*',
+    `  Port ${port}`,
+    `  User ${tb.user}`,
+    `  IdentityFile ${tb.keyPath}`,
+    '  IdentitiesOnly yes',
+    `  HostKeyAlias ${HOST_KEY_ALIAS}`,
+    `  UserKnownHostsFile ${knownHosts}`,
+    '  GlobalKnownHostsFile /dev/null',
+    '  StrictHostKeyChecking yes',
+    '  UpdateHostKeys no',
+    '  ControlMaster no',
+    '  ControlPath none',
+    '  LogLevel ERROR',
+    '',
+  );
+  const fanoutConfig = path.join(dir, 'fanout_ssh_config');
+  fs.writeFileSync(fanoutConfig, lines.join('\n'));
+  const aliases = (count: number) => Array.from({ length: count }, (_, i) => `h${i + 1}`);
+  const aliasFile = (count: number) => {
+    const file = path.join(dir, `aliases-${count}.txt`);
+    if (!fs.existsSync(file)) fs.writeFileSync(file, `${aliases(count).join('\n')}\n`);
+    return file;
+  };
+
+  const projects = { plain: path.join(dir, 'plain'), module: path.join(dir, 'module') };
+  for (const project of Object.values(projects)) {
+    fs.mkdirSync(project);
+    fs.copyFileSync(EXAMPLE_FABFILE, path.join(project, 'fabfile.ts'));
+    fs.copyFileSync(path.join(BENCH_DIR, 'fabfiles', 'example.py'), path.join(project, 'fabfile.py'));
+  }
+  fs.writeFileSync(path.join(projects.module, 'package.json'), '{ "name": "bench-project", "private": true, "type": "module" }\n');
+  return { dir, env, tb, fanoutConfig, aliases, aliasFile, projects };
+}
+
+const HOST_KEY_ALIAS = 'fabts-bench-direct';
+
+/** The i-th spelling of 127.0.0.1 (i from 1): leading zeros in the last three parts, which inet_aton ignores. */
+function loopbackSpelling(i: number): string {
+  const n = i - 1;
+  const zeros = (count: number) => '0'.repeat(count);
+  return `127.${zeros((n % 8) + 1)}.${zeros((Math.floor(n / 8) % 8) + 1)}.${zeros(Math.floor(n / 64))}1`;
+}
+
+export function removeFixtures(fixtures: Fixtures): void {
+  fs.rmSync(fixtures.dir, { recursive: true, force: true });
+}
+
+/** argv of the built `fab` (what a user runs). */
+export function fab(...args: string[]): string[] {
+  return [process.execPath, FAB_BIN, ...args];
+}
+
+/** argv of one of the bench's Python Fabric scripts. */
+export function python(script: string, ...args: string[]): string[] {
+  return [PYTHON, path.join(PYTHON_DIR, script), ...args];
+}

@@ -1,0 +1,109 @@
+// Measuring child processes: wall time from spawn to exit, and the CPU time of the whole process tree
+// (bash's `times` reports the user/system time of every child it waited for, which includes their own
+// waited-for children: xargs' ssh processes, fab's own threads). Runs are interleaved A B A B ... so that
+// load from other work on the machine falls on every variant alike; ratios are taken round by round.
+import { spawn } from 'node:child_process';
+
+export interface Command {
+  argv: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Give up after this long (ms); the run then fails. */
+  timeoutMs?: number;
+}
+
+export interface Sample {
+  wallMs: number;
+  /** user + system CPU of the process and all its descendants. */
+  cpuMs: number;
+  stdout: string;
+  stderr: string;
+}
+
+// "$@" runs the command untouched (no quoting); `times` goes to fd 3 so stdout stays the command's own.
+const WRAPPER = '"$@"; status=$?; times >&3; exit $status';
+
+function parseTimes(text: string): number {
+  // Second line: children's user and system time, e.g. "0m0.012s 0m0.004s".
+  const line = text.trim().split('\n')[1] ?? '';
+  const parts = [...line.matchAll(/(\d+)m([\d.]+)s/g)];
+  if (parts.length !== 2) throw new Error(`cannot read bash's times output: ${JSON.stringify(text)}`);
+  return parts.reduce((sum, [, min, sec]) => sum + (Number(min) * 60 + Number(sec)) * 1000, 0);
+}
+
+/** Runs a command once; rejects when it exits non-zero or times out. */
+export function measure(command: Command, during?: () => void): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn('/bin/bash', ['-c', WRAPPER, 'bench', ...command.argv], {
+      cwd: command.cwd,
+      env: command.env,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    const chunks: Record<'stdout' | 'stderr' | 'times', string> = { stdout: '', stderr: '', times: '' };
+    child.stdout!.on('data', (d: Buffer) => (chunks.stdout += d));
+    child.stderr!.on('data', (d: Buffer) => (chunks.stderr += d));
+    (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => (chunks.times += d));
+    const poll = during ? setInterval(during, 20) : undefined;
+    const timer = setTimeout(() => child.kill('SIGKILL'), command.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const wallMs = performance.now() - started;
+      clearTimeout(timer);
+      if (poll) clearInterval(poll);
+      if (code !== 0) {
+        const tail = `${chunks.stderr}${chunks.stdout}`.trim().split('\n').slice(-5).join('\n');
+        return reject(new Error(`${command.argv.slice(0, 4).join(' ')} ... exited with ${signal ?? code}:\n${tail}`));
+      }
+      try {
+        resolve({ wallMs, cpuMs: parseTimes(chunks.times), stdout: chunks.stdout, stderr: chunks.stderr });
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+/** A variant: one run of one tool, measured however suits it (most just `measure` a command). */
+export type Variant<S> = () => Promise<S>;
+
+/**
+ * Runs each variant `runs` times, interleaved (A B C A B C ...), after one unrecorded warm-up round
+ * (caches, tsx's transform cache, sshd's first fork). A variant set to undefined is skipped.
+ */
+export async function interleave<K extends string, S>(
+  variants: Record<K, Variant<S> | undefined>,
+  runs: number,
+  options: { warmup?: boolean } = {},
+): Promise<Record<K, S[]>> {
+  const names = (Object.keys(variants) as K[]).filter((name) => variants[name] !== undefined);
+  const samples = Object.fromEntries(names.map((name) => [name, [] as S[]])) as Record<K, S[]>;
+  const rounds = runs + (options.warmup === false ? 0 : 1);
+  for (let round = 0; round < rounds; round++) {
+    for (const name of names) {
+      const sample = await variants[name]!();
+      if (round > 0 || options.warmup === false) samples[name].push(sample);
+    }
+  }
+  return samples;
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Median of the round-by-round ratios a[i] / b[i] (runs of a and b were interleaved). */
+export function pairedRatio(a: number[], b: number[]): number {
+  const n = Math.min(a.length, b.length);
+  return median(Array.from({ length: n }, (_, i) => a[i]! / b[i]!));
+}
+
+/** The JSON a bench script printed on a line of its own starting with `BENCH `. */
+export function benchJson<T>(stdout: string): T {
+  const line = stdout.split('\n').find((l) => l.startsWith('BENCH '));
+  if (!line) throw new Error(`no BENCH line in the output:\n${stdout.slice(-500)}`);
+  return JSON.parse(line.slice('BENCH '.length)) as T;
+}

@@ -19,6 +19,8 @@ export type FabErrorCode =
   | 'LOAD_FAILED'
   | 'COMMAND_FAILED'
   | 'CONNECT_FAILED'
+  /** An open connection died under an operation: the host was reached, so --skip-bad-hosts does not skip it. */
+  | 'CONNECTION_LOST'
   | 'AUTH_FAILED'
   | 'HOST_KEY'
   | 'SUDO_PASSWORD'

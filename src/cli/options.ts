@@ -63,6 +63,19 @@ function list(value: unknown): string[] {
 }
 
 /**
+ * A repeatable flag naming hosts or roles: an empty one (`-H ''`, `-H web1,,web2`) is a usage error, not
+ * silently nothing (which would run the task locally instead of on the hosts meant).
+ */
+function targetList(value: unknown, flag: string, example: string): string[] {
+  const items = repeated(value).flatMap((item) => item.split(',')).map((item) => item.trim());
+  if (items.some((item) => item === '')) {
+    const given = repeated(value).map((item) => JSON.stringify(item)).join(', ');
+    throw new UsageError(`${flag} ${given} holds an empty name; give names separated by commas, e.g. ${flag} ${example}`, 'BAD_HOST');
+  }
+  return items;
+}
+
+/**
  * The yargs parser for `fab`. Strict: an unknown flag is a usage error with a suggestion. Loaded only when the
  * quick parser passes (help, version, subcommands, mistakes): importing yargs costs ~50 ms of start-up.
  */
@@ -148,9 +161,9 @@ export async function parseCli(argv: string[], print: (text: string) => void, op
     fabfile: parsed.fabfile as string | undefined,
     config: parsed.config as string | undefined,
     set: repeated(parsed.set),
-    hosts: list(parsed.hosts),
-    roles: list(parsed.roles),
-    excludeHosts: list(parsed.excludeHosts),
+    hosts: targetList(parsed.hosts, '-H', 'web1,web2'),
+    roles: targetList(parsed.roles, '-R', 'web,db'),
+    excludeHosts: targetList(parsed.excludeHosts, '-x', 'web2'),
     user: parsed.user as string | undefined,
     port: optionalNumber(parsed.port, '--port', 1),
     identity: repeated(parsed.identity),

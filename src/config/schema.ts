@@ -43,7 +43,11 @@ export interface KnownSettings {
   knownHostsFile: string;
   parallel: boolean;
   poolSize: number;
-  /** SSH handshakes in flight at once. */
+  /**
+   * SSH handshakes in flight at once (8): below OpenSSH's default MaxStartups 10:30:100, because sshd counts a
+   * handshake as finished a little after the client sees it finish; at 10 it dropped about a third of 200
+   * simultaneous connections (each then tried again), at 8 none.
+   */
   maxStartups: number;
   /** Channels open at once on one connection (OpenSSH's MaxSessions; lowered on its own when a server allows fewer). */
   maxSessions: number;
@@ -53,6 +57,11 @@ export interface KnownSettings {
   pty: boolean;
   /** Seconds a command may run; 0 means no limit. */
   commandTimeout: number;
+  /**
+   * Characters of each of stdout and stderr a Result keeps (the end of the output); the rest still streams to the
+   * terminal and logs, and the Result says `truncated: true`. Bounds fab's memory whatever a command prints.
+   */
+  maxCapture: number;
   sudoUser: string;
   sudoPassword: string;
   sudoPrompt: string;
@@ -70,7 +79,7 @@ type DefaultedKey =
   | 'hosts' | 'roles' | 'roledefs' | 'excludeHosts' | 'passwords' | 'keyFilename'
   | 'noAgent' | 'noKeys' | 'forwardAgent' | 'useSshConfig' | 'sshConfigPath'
   | 'timeout' | 'connectionAttempts' | 'keepalive' | 'hostKeyPolicy' | 'knownHostsFile'
-  | 'parallel' | 'maxStartups' | 'maxSessions' | 'warnOnly' | 'okReturnCodes' | 'shell' | 'pty' | 'sudoPrompt' | 'sudoPasswordPerHost'
+  | 'parallel' | 'maxStartups' | 'maxSessions' | 'maxCapture' | 'warnOnly' | 'okReturnCodes' | 'shell' | 'pty' | 'sudoPrompt' | 'sudoPasswordPerHost'
   | 'skipBadHosts' | 'abortOnPrompts' | 'dryRun';
 
 /** The defaults every other layer sits on. Keys absent here have no default (see the notes). */
@@ -105,8 +114,9 @@ export const DEFAULTS: Readonly<DefaultSettings> = deepFreeze({
   hostKeyPolicy: 'accept-new',
   knownHostsFile: '~/.ssh/known_hosts',
   parallel: false,
-  maxStartups: 10,
+  maxStartups: 8,
   maxSessions: 10,
+  maxCapture: 32 * 1024 * 1024,
   warnOnly: false,
   okReturnCodes: [0],
   shell: '/bin/sh -c',
@@ -169,6 +179,7 @@ const SPECS: Readonly<Record<KnownKey, KeySpec>> = {
   shell: { kind: 'string', nonEmpty: true },
   pty: bool,
   commandTimeout: { kind: 'number', min: 0, expected: 'a number of seconds, 0 or more (0: no limit)' },
+  maxCapture: { kind: 'number', integer: true, min: 0, expected: 'a whole number of characters, 0 or more' },
   sudoUser: { kind: 'string', nonEmpty: true },
   sudoPassword: text,
   sudoPrompt: { kind: 'string', nonEmpty: true },

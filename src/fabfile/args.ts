@@ -42,11 +42,13 @@ function unescape(text: string): string {
   return text.replace(/\\([,=:;\\])/g, '$1');
 }
 
-function hostList(value: string): string[] {
-  return value
-    .split(';')
-    .map((item) => item.trim())
-    .filter(Boolean);
+/** `a;b` of a per-task hosts=/roles=/exclude_hosts=; an empty name would silently retarget the task (to local). */
+function hostList(value: string, key: string, text: string): string[] {
+  const items = value.split(';').map((item) => item.trim());
+  if (items.some((item) => item === '')) {
+    throw new UsageError(`${key}= in "${text}" holds an empty name; give names separated by ";", e.g. ${key}=web1;web2`, 'BAD_ARGUMENT');
+  }
+  return items;
 }
 
 /** Parses `name:arg,key=value,hosts=a;b` into a TaskInvocation. */
@@ -68,15 +70,15 @@ export function parseTaskInvocation(text: string): TaskInvocation {
     switch (key) {
       case 'host':
       case 'hosts':
-        invocation.hosts = [...(invocation.hosts ?? []), ...hostList(value)];
+        invocation.hosts = [...(invocation.hosts ?? []), ...hostList(value, key, text)];
         break;
       case 'role':
       case 'roles':
-        invocation.roles = [...(invocation.roles ?? []), ...hostList(value)];
+        invocation.roles = [...(invocation.roles ?? []), ...hostList(value, key, text)];
         break;
       case 'exclude_hosts':
       case 'excludeHosts':
-        invocation.excludeHosts = [...(invocation.excludeHosts ?? []), ...hostList(value)];
+        invocation.excludeHosts = [...(invocation.excludeHosts ?? []), ...hostList(value, key, text)];
         break;
       default:
         if (key === '_') throw new UsageError(`task argument name "_" is reserved (in "${text}")`, 'BAD_ARGUMENT');

@@ -23,6 +23,7 @@ function remoteReason(op: string, error: SftpError): { reason: string; hint: str
       if (/No response from server|channel|closed/i.test(error.message)) return { reason: 'the connection was lost', hint: 'try again' };
       return { reason: error.message, hint: undefined };
     default:
+      if (/^no space left/.test(error.message)) return { reason: error.message, hint: 'free some space there, or write elsewhere' };
       if (error.message.toLowerCase() !== 'failure') return { reason: error.message, hint: undefined };
       // SFTP v3 says only "Failure" for ENOSPC, EEXIST, EIO...: say what was tried, and the likely cause of a failed write.
       return { reason: `${error.op} failed`, hint: error.op === 'write' ? 'is the disk full?' : undefined };

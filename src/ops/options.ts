@@ -1,9 +1,7 @@
+import { DEFAULTS } from '../config/schema.ts';
 import { currentScope } from '../env/context.ts';
 import { env } from '../env/env.ts';
 import type { CommandOptions, CommandSpec } from './command.ts';
-
-/** 32 MiB of each stream is kept in a Result by default; the rest streams past (env.maxCapture changes it). */
-export const DEFAULT_MAX_CAPTURE = 32 * 1024 * 1024;
 
 /** Normalizes per-call options against env and the current scope: the code past this trusts the types. */
 export function commandSettings(options: CommandOptions): Pick<CommandSpec, 'warnOnly' | 'okReturnCodes' | 'timeout' | 'stdin' | 'hide' | 'responders' | 'maxCapture' | 'dryRun'> {
@@ -15,7 +13,7 @@ export function commandSettings(options: CommandOptions): Pick<CommandSpec, 'war
     stdin: options.stdin,
     hide: options.hide,
     responders: [...currentScope().responders, ...(options.responders ?? [])],
-    maxCapture: (env.maxCapture as number | undefined) ?? DEFAULT_MAX_CAPTURE,
+    maxCapture: (env.maxCapture as number | undefined) ?? DEFAULTS.maxCapture,
     dryRun: Boolean(env.dryRun),
   };
 }

@@ -38,7 +38,7 @@ export async function reboot(options: RebootOptions = {}): Promise<void> {
     await sudo(command, { warnOnly: true });
   } catch (error) {
     // The host going down under the command is what a reboot looks like.
-    if (!(error instanceof FabError && error.code === 'CONNECT_FAILED')) throw error;
+    if (!(error instanceof FabError && (error.code === 'CONNECTION_LOST' || error.code === 'CONNECT_FAILED'))) throw error;
   }
   const wentDown = await Promise.race([down.then(() => true), sleep(Math.max(0, deadline - Date.now()), false)]);
   if (!wentDown) {

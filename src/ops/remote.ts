@@ -35,7 +35,7 @@ export function channelProcess(connection: PooledConnection, channel: ClientChan
     giveUp = () => resolve({ code: null, signal: null });
     channel.once('close', (code?: number | null, signal?: string) => {
       if (code === undefined && !connection.alive) {
-        reject(new FabError('CONNECT_FAILED', `${connection.target.label}: the connection was lost while the command ran`, { host: connection.target.label }));
+        reject(new FabError('CONNECTION_LOST', `${connection.target.label}: the connection was lost while the command ran${connection.lossDetail}`, { host: connection.target.label }));
         return;
       }
       const status = { code: typeof code === 'number' ? code : null, signal: code === null ? (signal ?? null) : null };
@@ -85,9 +85,15 @@ export function signalChannel(channel: ClientChannel, name: string): void {
   }
 }
 
-/** Opens an exec channel on the host's pooled connection and runs line there. */
-export async function startRemote(hostText: string, line: string, pty: boolean): Promise<CommandProcess> {
+/**
+ * Opens an exec channel on the host's pooled connection and runs line there. With a command timeout, a host
+ * that does not even answer the channel request within it (frozen) fails the command and drops the connection.
+ */
+export async function startRemote(hostText: string, line: string, pty: boolean, timeoutSeconds?: number): Promise<CommandProcess> {
   const connection = await connectionFor(hostText);
-  const channel = await connection.exec(line, pty ? { pty: ptyOptions() } : {});
+  const channel = await connection.exec(line, {
+    ...(pty ? { pty: ptyOptions() } : {}),
+    ...(timeoutSeconds && timeoutSeconds > 0 ? { openTimeoutMs: timeoutSeconds * 1000 } : {}),
+  });
   return channelProcess(connection, channel, pty);
 }

@@ -36,12 +36,13 @@ export async function run(first: string | TemplateStringsArray, ...rest: unknown
   const host = requireHost('run');
   const pty = options.pty ?? Boolean(env.pty);
   const line = remoteLine(command, options);
+  const settings = commandSettings(options);
   return executeCommand({
     runner: 'run',
     host: host.text,
     command,
-    start: () => startRemote(host.text, line, pty),
+    start: () => startRemote(host.text, line, pty, settings.timeout),
     connect: () => connectionFor(host.text),
-    ...commandSettings(options),
+    ...settings,
   });
 }

@@ -24,7 +24,7 @@ export async function openShell(command?: string): Promise<number> {
       const pty = ptyOptions();
       const channel = command === undefined ? await connection.shell(pty) : await connection.exec(remoteLine(command, {}), { pty });
       const lost = () =>
-        connection.alive ? undefined : new FabError('CONNECT_FAILED', `${host.text}: the connection was lost during the interactive shell`, { host: host.text });
+        connection.alive ? undefined : new FabError('CONNECTION_LOST', `${host.text}: the connection was lost during the interactive shell`, { host: host.text });
       return joinTerminal(channel, terminal, lost);
     },
     { shell: true },

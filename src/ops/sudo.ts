@@ -69,7 +69,7 @@ export async function sudo(first: string | TemplateStringsArray, ...rest: unknow
     runner: 'sudo',
     host: host.text,
     command,
-    start: () => startRemote(host.text, line, pty),
+    start: () => startRemote(host.text, line, pty, settings.timeout),
     connect: () => connectionFor(host.text),
     ...settings,
     responders: [promptResponder, wrongPassword, ...settings.responders],

@@ -5,6 +5,9 @@ import { paint, type Color } from './color.ts';
 
 const STREAM_LABEL = { stdout: 'out', stderr: 'err' } as const;
 
+/** A line of output longer than this is printed in pieces of this many characters, so none is held whole in memory. */
+export const LINE_PIECE = 64 * 1024;
+
 /** A running transfer prints a percent line at most this often (plus its final line). */
 export const TRANSFER_LINE_INTERVAL_MS = 1000;
 
@@ -52,7 +55,12 @@ export class LineReporter {
     }
     const pending = (this.partial.get(key) ?? '') + text;
     const lines = pending.split(/\r?\n/);
-    this.partial.set(key, lines.pop() ?? '');
+    let rest = lines.pop() ?? '';
+    while (rest.length >= LINE_PIECE) {
+      lines.push(rest.slice(0, LINE_PIECE));
+      rest = rest.slice(LINE_PIECE);
+    }
+    this.partial.set(key, rest);
     for (const line of lines) this.line(this.out, host, `${STREAM_LABEL[name]}:`, line.replace(/\r/g, ''), name === 'stderr' ? 'red' : undefined);
   }
 

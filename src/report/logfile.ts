@@ -5,6 +5,11 @@ import { formatDuration } from './summary.ts';
 
 const STREAM_LABEL = { stdout: 'out', stderr: 'err' } as const;
 const NEWLINE = 0x0a;
+/**
+ * An output line longer than this goes to the log in pieces of this size, each followed by the record
+ * `out: \ line continues`: a command printing one endless line must not hold it all in memory.
+ */
+export const LOG_LINE_PIECE = 64 * 1024;
 
 /** A host string as a file name: `deploy@web1:2222` -> `deploy@web1_2222`. */
 export function logFileName(host: string | undefined): string {
@@ -54,13 +59,26 @@ export class LogDirReporter {
     this.write('run.log', text);
   }
 
+  /**
+   * Complete lines of a chunk become records, written with one write() per chunk (output of a hundred MB
+   * comes in many small lines); the unfinished end waits for the next chunk, up to LOG_LINE_PIECE bytes.
+   */
   private output(host: string | undefined, stream: 'stdout' | 'stderr', bytes: Buffer): void {
     const key = `${host ?? ''}\u0000${stream}`;
-    let pending = Buffer.concat([this.partial.get(key) ?? Buffer.alloc(0), bytes]);
+    const held = this.partial.get(key);
+    let pending = held?.length ? Buffer.concat([held, bytes]) : bytes;
+    const head = Buffer.from(`${new Date().toISOString()} ${STREAM_LABEL[stream]}: `);
+    const records: Buffer[] = [];
     for (let end = pending.indexOf(NEWLINE); end !== -1; end = pending.indexOf(NEWLINE)) {
-      this.write(logFileName(host), `${STREAM_LABEL[stream]}: `, pending.subarray(0, end + 1));
+      records.push(head, pending.subarray(0, end + 1));
       pending = pending.subarray(end + 1);
     }
+    while (pending.length >= LOG_LINE_PIECE) {
+      records.push(head, pending.subarray(0, LOG_LINE_PIECE), Buffer.from(`\n`), head, Buffer.from('\\ line continues\n'));
+      pending = pending.subarray(LOG_LINE_PIECE);
+    }
+    if (records.length > 0) writeSync(this.fd(logFileName(host)), Buffer.concat(records));
+    // A copy: the rest must not pin the whole chunk it is a slice of.
     this.partial.set(key, Buffer.from(pending));
   }
 

@@ -104,6 +104,13 @@ export class SftpSession {
     return this.call('write', path, (done) => this.sftp.write(handle, buffer, offset, length, position, (error) => done(error)));
   }
 
+  /** Bytes free for a non-root user on the file system holding an open file; undefined when the server cannot tell. */
+  async freeBytes(handle: Buffer, path: string): Promise<number | undefined> {
+    if (this.sftp.ext_openssh_fstatvfs === undefined || !this.has('fstatvfs@openssh.com')) return undefined;
+    const info = await this.call<{ f_frsize: number | bigint; f_bavail: number | bigint }>('fstatvfs', path, (done) => this.sftp.ext_openssh_fstatvfs(handle, done));
+    return Number(info.f_bavail) * Number(info.f_frsize);
+  }
+
   fstat(handle: Buffer, path: string): Promise<Stats> {
     return this.call('fstat', path, (done) => this.sftp.fstat(handle, done));
   }

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import type { Stats } from 'ssh2';
 import { registerCleanup } from '../util/cleanup.ts';
 import { writeAll, type PipelineOptions } from './pipeline.ts';
-import { SftpError, permissionBits, type SftpSession } from './session.ts';
+import { SFTP_STATUS, SftpError, permissionBits, type SftpSession } from './session.ts';
 import type { ChunkReader } from './sources.ts';
 import { tempNameBeside } from './temp-names.ts';
 
@@ -47,6 +47,17 @@ async function keepOwner(session: SftpSession, handle: Buffer, temp: string, wri
 }
 
 /**
+ * SFTP v3 says only "Failure" when a write fails: when the file system holding the file has less room left
+ * than one more write request, say that the disk is full (asked before the temp file is removed and frees it).
+ */
+async function explainWriteFailure(session: SftpSession, handle: Buffer | undefined, path: string, error: unknown): Promise<unknown> {
+  if (!handle || !(error instanceof SftpError) || error.op !== 'write' || error.status !== SFTP_STATUS.FAILURE) return error;
+  const free = await session.freeBytes(handle, path).catch(() => undefined);
+  if (free === undefined || free >= session.writeChunk) return error;
+  return new SftpError('write', error.path, error.status, `no space left on the device (${free} bytes free)`);
+}
+
+/**
  * Uploads to a temporary name beside the target and renames it into place only once every byte is
  * confirmed and the size checked, so readers see the old file or the new one, never a part. On failure,
  * and on interrupt (see util/cleanup.ts), the temp file is removed and the old file stays as it was.
@@ -77,7 +88,8 @@ export async function uploadAtomically(session: SftpSession, source: ChunkReader
     await session.close(opened, temp);
     await session.rename(temp, path);
     return { path, bytes, mode, ownerKept };
-  } catch (error) {
+  } catch (failure) {
+    const error = await explainWriteFailure(session, handle, temp, failure);
     if (handle) await session.close(handle, temp).catch(() => {});
     await session.unlink(temp).catch(() => {});
     throw aboutTarget(error);
@@ -94,7 +106,8 @@ export async function uploadPlain(session: SftpSession, source: ChunkReader, pat
     bytes = await writeAll(session, handle, path, source, options);
     const written = await session.fstat(handle, path);
     if (written.size !== bytes) throw new SftpError('write', path, undefined, `the server has ${written.size} bytes where ${bytes} were sent`);
-  } catch (error) {
+  } catch (failure) {
+    const error = await explainWriteFailure(session, handle, path, failure);
     await session.close(handle, path).catch(() => {});
     throw error;
   }

@@ -205,7 +205,9 @@ function methodOf(step: Step): AuthenticationType | 'publickey' {
 
 export function createAuthHandler(opts: AuthOptions): AuthHandle {
   const { username } = opts;
-  const debug = (msg: string): void => opts.onDebug?.(`${username}@${opts.host}: ${msg}`);
+  // The host as the user wrote it may name the user already (`deploy@web1`): say it once.
+  const who = opts.host.includes('@') ? opts.host : `${username}@${opts.host}`;
+  const debug = (msg: string): void => opts.onDebug?.(`${who}: ${msg}`);
 
   const steps: { step: Step; done: boolean }[] = [];
   const tried: string[] = [];
@@ -282,7 +284,7 @@ export function createAuthHandler(opts: AuthOptions): AuthHandle {
         explicitInfo.set(step.path, await inspectPrivateKey(step.path));
       } catch (err) {
         if (err instanceof KeyLoadError) {
-          fatal = new KeyLoadError(err.reason, err.file, `${username}@${opts.host}: ${err.message}`, { host: opts.host, cause: err });
+          fatal = new KeyLoadError(err.reason, err.file, `${who}: ${err.message}`, { host: opts.host, cause: err });
         } else throw err;
         return;
       }
@@ -464,7 +466,7 @@ export function createAuthHandler(opts: AuthOptions): AuthHandle {
 
   const authHandler = ((methodsLeft: AuthenticationType[] | null, partialSuccess: boolean | null, callback: NextFn) => {
     next(methodsLeft, partialSuccess).then(callback, (err: unknown) => {
-      fatal = new FabError('AUTH_FAILED', `${username}@${opts.host}: authentication error: ${err instanceof Error ? err.message : String(err)}`, {
+      fatal = new FabError('AUTH_FAILED', `${who}: authentication error: ${err instanceof Error ? err.message : String(err)}`, {
         host: opts.host,
         cause: err,
       });
@@ -474,7 +476,7 @@ export function createAuthHandler(opts: AuthOptions): AuthHandle {
 
   function failure(): FabError {
     if (fatal) return fatal;
-    let msg = `${username}@${opts.host}: authentication failed (tried: ${tried.length > 0 ? tried.join(', ') : 'nothing'})`;
+    let msg = `${who}: authentication failed (tried: ${tried.length > 0 ? tried.join(', ') : 'nothing'})`;
     if (serverMethods) {
       const untried = serverMethods.filter((m) => !triedMethods.has(m));
       if (tried.length === 0 || untried.length > 0) msg += `; server accepts: ${serverMethods.join(', ')}`;

@@ -13,6 +13,18 @@ import type { ConnectTarget } from './target.ts';
 
 const { Client } = ssh2;
 
+/** How ssh2 says the server closed the connection before sending its SSH banner. */
+const CLOSED_BEFORE_BANNER = 'Connection lost before handshake';
+
+/**
+ * The server accepted the connection and closed it before saying a word: what OpenSSH does to connections past
+ * its MaxStartups (it counts a handshake done only a moment after the client sees it done, so even a client that
+ * keeps to the limit meets it). Worth another try, unlike a refusal.
+ */
+export function droppedBeforeBanner(error: unknown): boolean {
+  return error instanceof FabError && error.code === 'CONNECT_FAILED' && (error.cause as Error | undefined)?.message === CLOSED_BEFORE_BANNER;
+}
+
 function connectError(target: ConnectTarget, error: unknown): FabError {
   if (error instanceof FabError) return error;
   const err = error as NodeJS.ErrnoException & { level?: string };
@@ -29,7 +41,9 @@ function connectError(target: ConnectTarget, error: unknown): FabError {
             ? 'host unreachable'
             : /Channel open failure|open failed/i.test(err.message)
               ? `the gateway ${target.jump?.label ?? ''} could not reach it (channel open failed)`
-              : err.message;
+              : err.message === CLOSED_BEFORE_BANNER
+                ? 'the server closed the connection before the SSH handshake (too many at once for its MaxStartups?)'
+                : err.message;
   return new FabError('CONNECT_FAILED', `cannot connect to ${where}: ${reason}`, { host: target.label, cause: error });
 }
 

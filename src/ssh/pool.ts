@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { Client, ClientChannel, PseudoTtyOptions, SFTPWrapper } from 'ssh2';
+import { DEFAULTS } from '../config/schema.ts';
 import { env } from '../env/env.ts';
 import { FabError } from '../errors.ts';
 import { events } from '../report/events.ts';
@@ -16,6 +17,9 @@ import type { ConnectTarget } from './target.ts';
  */
 const REFUSED_FOR_LIMIT = new Set([1, 2, 4]);
 
+/** How long a closing connection may wait for the server's side of the goodbye. */
+const CLOSE_GRACE_MS = 2000;
+
 /** A one-shot signal: a promise and the function that settles it. */
 function signal(): { promise: Promise<void>; fire: () => void } {
   let fire!: () => void;
@@ -26,6 +30,8 @@ function signal(): { promise: Promise<void>; fire: () => void } {
 /** One authenticated SSH connection, shared by every operation and task on its host for the whole run. */
 export class PooledConnection {
   alive = true;
+  /** Why the connection was lost (a keepalive timeout, a reset), for the errors of what ran on it. */
+  lostReason: string | undefined;
   private readonly sessions: Semaphore;
   private sftpSession: Promise<SFTPWrapper> | undefined;
   /** Session channels open now, and the most that were ever open at once: the server allows at least that many. */
@@ -58,11 +64,11 @@ export class PooledConnection {
    * that refuses a channel while others are open or opening has a lower limit than assumed (OpenSSH MaxSessions):
    * the limit drops to what is in use, and the request waits for a channel to close instead of failing.
    */
-  private async session<T extends ClientChannel | SFTPWrapper>(open: (done: (error: Error | undefined, channel: T) => void) => void): Promise<T> {
+  private async session<T extends ClientChannel | SFTPWrapper>(open: (done: (error: Error | undefined, channel: T) => void) => void, openTimeoutMs?: number): Promise<T> {
     for (;;) {
       const release = await this.sessions.acquire();
       try {
-        const channel = await new Promise<T>((resolve, reject) => open((error, channel) => (error ? reject(error) : resolve(channel))));
+        const channel = await this.openWithin(open, openTimeoutMs);
         this.peakOpenSessions = Math.max(this.peakOpenSessions, ++this.openSessions);
         channel.once('close', () => {
           this.openSessions--;
@@ -76,7 +82,7 @@ export class PooledConnection {
         const others = this.sessions.inUse;
         if (!this.alive || !refusedForLimit || others === 0) {
           this.notifySessionChange(); // requests waiting on this one's success would wait forever
-          throw await this.channelError(error);
+          throw this.channelError(error);
         }
         // A refusal right after a close can be the server still freeing that session: never below what it did allow.
         const limit = Math.max(others, this.peakOpenSessions);
@@ -89,13 +95,54 @@ export class PooledConnection {
     }
   }
 
-  private async channelError(error: unknown): Promise<FabError> {
-    if (!this.alive) return (await loadConnect()).connectError(this.target, new Error('the connection closed'));
+  /**
+   * Sends one channel open request. A server that does not answer it within openTimeoutMs is not serving this
+   * connection any more (a frozen host): the connection is dropped, so the next operation opens a new one.
+   */
+  private openWithin<T extends ClientChannel | SFTPWrapper>(open: (done: (error: Error | undefined, channel: T) => void) => void, openTimeoutMs?: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let late = false;
+      const timer =
+        openTimeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              late = true;
+              const seconds = openTimeoutMs / 1000;
+              this.lost(`no answer to a channel request within ${seconds}s`);
+              reject(new FabError('TIMEOUT', `${this.target.label}: the host did not answer a channel request within ${seconds}s (is it frozen?); its connection is dropped`, { host: this.target.label }));
+            }, openTimeoutMs);
+      // Too late, the answer is dropped: the connection it came on is destroyed already, and the channel with it.
+      open((error, channel) => {
+        clearTimeout(timer);
+        if (!late) return error ? reject(error) : resolve(channel);
+      });
+    });
+  }
+
+  /**
+   * Marks the connection lost (keeping the first reason) and drops its socket at once (a polite end would wait
+   * for an answer that never comes): every channel on it fails with that reason.
+   */
+  lost(reason: string): void {
+    this.lostReason ??= reason;
+    this.alive = false;
+    this.destroy();
+  }
+
+  /** `: <why>` for messages about the lost connection, or nothing when the reason is unknown. */
+  get lossDetail(): string {
+    return this.lostReason ? ` (${this.lostReason})` : '';
+  }
+
+  private channelError(error: unknown): FabError {
+    if (error instanceof FabError) return error;
+    if (!this.alive) return new FabError('CONNECTION_LOST', `${this.target.label}: the connection was lost${this.lossDetail}`, { host: this.target.label, cause: error });
     return new FabError('CONNECT_FAILED', `${this.target.label}: could not open a channel: ${(error as Error).message}`, { host: this.target.label, cause: error });
   }
 
-  exec(command: string, options: { pty?: PseudoTtyOptions | boolean; env?: Record<string, string> } = {}): Promise<ClientChannel> {
-    return this.session<ClientChannel>((done) => this.client.exec(command, { ...(options.pty ? { pty: options.pty } : {}) }, done));
+  /** `openTimeoutMs` bounds the wait for the server's answer (not the wait for a free channel slot). */
+  exec(command: string, options: { pty?: PseudoTtyOptions | boolean; openTimeoutMs?: number } = {}): Promise<ClientChannel> {
+    return this.session<ClientChannel>((done) => this.client.exec(command, { ...(options.pty ? { pty: options.pty } : {}) }, done), options.openTimeoutMs);
   }
 
   shell(pty: PseudoTtyOptions | false): Promise<ClientChannel> {
@@ -119,9 +166,25 @@ export class PooledConnection {
     );
   }
 
+  /**
+   * Ends the connection politely; one whose server does not answer (a frozen host) is dropped after a grace
+   * period instead, or its half-closed socket would keep fab from ever exiting.
+   */
   close(): void {
     this.alive = false;
     this.client.end();
+    const drop = setTimeout(() => this.destroy(), CLOSE_GRACE_MS);
+    this.client.once('close', () => clearTimeout(drop));
+  }
+
+  /**
+   * Drops the socket at once. ssh2's own destroy() does nothing once end() has run (the socket is no longer
+   * writable), which is just when a frozen server has left it half-closed: the socket is destroyed directly.
+   */
+  private destroy(): void {
+    const { _sock: socket } = this.client as unknown as { _sock?: Duplex };
+    if (socket) socket.destroy();
+    else this.client.destroy();
   }
 }
 
@@ -140,15 +203,30 @@ function loadTarget(): Promise<typeof Target> {
 
 const connections = new Map<string, Promise<PooledConnection>>();
 const targets = new Map<string, Promise<ConnectTarget>>();
-/** OpenSSH's MaxStartups drops unauthenticated connections past 10 by default: handshakes queue here. */
-const handshakes = new Semaphore(10);
+/**
+ * OpenSSH's MaxStartups (10:30:100 by default) starts dropping connections once 10 are unauthenticated, and it
+ * counts a handshake as done a moment after the client does: handshakes queue here, below that (env.maxStartups).
+ */
+const handshakes = new Semaphore(DEFAULTS.maxStartups);
+
+/** Extra tries for a connection the server dropped before its banner (MaxStartups), on top of connectionAttempts. */
+const DROPPED_RETRIES = 5;
 
 async function open(target: ConnectTarget): Promise<PooledConnection> {
   const attempts = Math.max(1, target.connectionAttempts);
+  let drops = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       return await openOnce(target);
     } catch (error) {
+      if ((await loadConnect()).droppedBeforeBanner(error) && drops < DROPPED_RETRIES) {
+        drops++;
+        attempt--;
+        events.emit({ kind: 'debug', host: target.label, message: `the server dropped the connection before its banner (MaxStartups?); trying again (${drops} of ${DROPPED_RETRIES})` });
+        // Spread out, so that the hosts dropped together do not come back together.
+        await new Promise((resolve) => setTimeout(resolve, 100 * drops + Math.random() * 400 * drops));
+        continue;
+      }
       const retryable = error instanceof FabError && error.code === 'CONNECT_FAILED';
       if (!retryable || attempt >= attempts) throw error;
       events.emit({ kind: 'debug', host: target.label, message: `connection attempt ${attempt} of ${attempts} failed; retrying` });
@@ -165,7 +243,7 @@ async function openOnce(target: ConnectTarget): Promise<PooledConnection> {
     const { connectError } = await loadConnect();
     transport = await gateway.forwardOut(target.hostname, target.port).catch((error) => Promise.reject(connectError(target, error)));
   }
-  handshakes.setLimit((env.maxStartups as number | undefined) ?? 10);
+  handshakes.setLimit((env.maxStartups as number | undefined) ?? DEFAULTS.maxStartups);
   const release = await handshakes.acquire();
   events.emit({ kind: 'connect', host: target.label, state: 'connecting', ...(target.jump ? { via: target.jump.label } : {}) });
   // A direct TCP connection opens while ssh2 loads: sshd forks and starts up (tens of ms) meanwhile.
@@ -185,7 +263,10 @@ async function openOnce(target: ConnectTarget): Promise<PooledConnection> {
   }
   const connection = new PooledConnection(target, client, (env.maxSessions as number | undefined) ?? 10);
   events.emit({ kind: 'connect', host: target.label, state: 'connected', ...(target.jump ? { via: target.jump.label } : {}) });
-  client.on('error', (error) => events.emit({ kind: 'debug', host: target.label, message: `connection error: ${error.message}` }));
+  client.on('error', (error: Error & { level?: string }) => {
+    connection.lostReason ??= lossReason(target, error);
+    events.emit({ kind: 'debug', host: target.label, message: `connection error: ${error.message}` });
+  });
   // Through a gateway the transport is a channel, which only passes on the far end's EOF: end our side too,
   // or the connection (and every channel on it) stays half-open forever after the host drops it.
   transport?.once('end', () => transport.end());
@@ -195,6 +276,13 @@ async function openOnce(target: ConnectTarget): Promise<PooledConnection> {
     events.emit({ kind: 'connect', host: target.label, state: 'closed' });
   });
   return connection;
+}
+
+/** Why an established connection failed, in words: ssh2's keepalive timeout says nothing about the settings behind it. */
+function lossReason(target: ConnectTarget, error: Error & { level?: string; code?: string }): string {
+  if (error.level === 'client-timeout') return `no answer to ${target.keepaliveCountMax} keepalives ${target.keepaliveInterval}s apart`;
+  if (error.code === 'ECONNRESET') return 'connection reset';
+  return error.message;
 }
 
 /** The pooled connection for a target: opened lazily, reopened when the pooled one has died. */

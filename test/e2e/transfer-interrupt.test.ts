@@ -1,5 +1,6 @@
 // Nothing lost: a real `fab` moving a large file is interrupted (SIGINT, then SIGKILL) in the middle of the
-// transfer. The file it was replacing must be intact byte for byte, and after SIGINT no temp file may be left.
+// transfer. The file it was replacing must be intact byte for byte, after SIGINT no temp file may be left, and
+// the sshd processes serving fab's connection (the SFTP server) must be gone.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -7,7 +8,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fab, makeProject } from '../support/fab.ts';
 import { localScratch, randomContent, remoteScratch, tempFilesIn, writeAsUser } from '../support/files.ts';
+import { isAlive } from '../hosts/procs.ts';
 import { loadTestbed } from '../support/remote.ts';
+import { sshdServing, type SshdConnection } from '../support/sshd-sessions.ts';
 
 const tb = loadTestbed();
 const BIG = 300 * 1024 * 1024;
@@ -44,12 +47,18 @@ async function interrupt(task: 'up' | 'down', watchDir: string, env: Record<stri
   let child: ChildProcess | undefined;
   const running = fab([task, '-F', tb.sshConfigPath, '-H', 'direct'], { cwd: project, env, timeoutMs: 120_000, onSpawn: (spawned) => (child = spawned) });
   let seen: string | undefined;
+  let sshd: SshdConnection | undefined;
   try {
     seen = await tempFileGrows(watchDir, 16 * 1024 * 1024);
+    sshd = sshdServing(tb, 'direct', child!.pid!);
   } finally {
     child?.kill(signal);
   }
-  return { run: await running, seen };
+  const run = await running;
+  // The sshd serving fab's connection (where the SFTP server runs) ends with it: nothing is left on the host.
+  for (let tries = 0; sshd && [sshd.monitor, sshd.session].some((pid) => isAlive(pid)) && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(sshd && ![sshd.monitor, sshd.session].some((pid) => isAlive(pid)), 'the sshd processes of the connection are gone');
+  return { run, seen };
 }
 
 describe('an interrupted transfer loses nothing', () => {

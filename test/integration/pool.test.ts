@@ -151,7 +151,7 @@ describe('dead connections', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     proxy.freeze();
     const error = await pending;
-    assert.ok(error instanceof FabError && error.code === 'CONNECT_FAILED', String(error));
+    assert.ok(error instanceof FabError && error.code === 'CONNECTION_LOST', String(error));
     assert.ok(Date.now() - started < 10000, `took ${Date.now() - started} ms`);
     const result = await onHost(host, () => settings(live, () => run('echo back')));
     assert.equal(String(result), 'back');

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Testbed } from '../hosts/testbed.ts';
@@ -6,6 +7,8 @@ import { TcpProxy } from './tcp-proxy.ts';
 
 export interface ExtraSshd {
   port: number;
+  /** The daemon's pid (for nsenter into a namespace it was started in). */
+  pid: number;
   /** Stops this sshd and every connection it serves (by its own pid and process group). */
   stop(): void;
 }
@@ -14,13 +17,33 @@ export interface ExtraSshd {
  * One more real sshd for a test that needs a server set up differently (a lower MaxSessions, several listen
  * addresses): the test bed's `direct` host config with `-o` overrides, on a free port, stopped by pid.
  */
-export async function startSshd(tb: Testbed, options: { settings?: Record<string, string>; addresses?: string[] } = {}): Promise<ExtraSshd> {
+export async function startSshd(
+  tb: Testbed,
+  options: {
+    settings?: Record<string, string>;
+    addresses?: string[];
+    /** A command sshd runs under, which must end by exec'ing its arguments (e.g. `unshare --mount ... sh -c '...; exec "$@"' sh`). */
+    wrap?: string[];
+    /**
+     * Lines replacing those of the same keyword in the config (`MaxStartups 10:30:100`): for keywords where the
+     * file's value wins over `-o` (sshd takes the last MaxStartups it reads, and reads `-o` first).
+     */
+    configLines?: string[];
+  } = {},
+): Promise<ExtraSshd> {
   const port = await TcpProxy.freePort();
-  const config = path.join(tb.dir, 'hosts', 'direct', 'sshd_config');
+  let config = path.join(tb.dir, 'hosts', 'direct', 'sshd_config');
+  if (options.configLines?.length) {
+    const keywords = new Set(options.configLines.map((line) => line.split(/\s+/)[0]!.toLowerCase()));
+    const kept = fs.readFileSync(config, 'utf8').split('\n').filter((line) => !keywords.has(line.split(/\s+/)[0]!.toLowerCase()));
+    config = path.join(tb.dir, 'hosts', 'direct', `sshd_config.extra-${port}`);
+    fs.writeFileSync(config, [...kept, ...options.configLines, ''].join('\n'), { mode: 0o600 });
+  }
   const args = ['-D', '-f', config, '-p', String(port), '-E', path.join(tb.dir, 'logs', `extra-${port}.log`)];
   for (const address of options.addresses ?? ['127.0.0.1']) args.push('-o', `ListenAddress=${address}`);
   for (const [key, value] of Object.entries(options.settings ?? {})) args.push('-o', `${key}=${value}`);
-  const child = spawn('/usr/sbin/sshd', args, { detached: true, stdio: 'ignore' });
+  const [command, ...wrapArgs] = [...(options.wrap ?? []), '/usr/sbin/sshd'];
+  const child = spawn(command!, [...wrapArgs, ...args], { detached: true, stdio: 'ignore' });
   child.unref();
   const stop = () => {
     try {
@@ -33,7 +56,7 @@ export async function startSshd(tb: Testbed, options: { settings?: Record<string
   };
   const deadline = Date.now() + 10000;
   for (;;) {
-    if (await answers(options.addresses?.[0] ?? '127.0.0.1', port)) return { port, stop };
+    if (await answers(options.addresses?.[0] ?? '127.0.0.1', port)) return { port, pid: child.pid!, stop };
     if (Date.now() > deadline || child.exitCode !== null) {
       stop();
       throw new Error(`extra sshd on port ${port} did not come up (see ${tb.dir}/logs/extra-${port}.log)`);

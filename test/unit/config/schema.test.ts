@@ -68,7 +68,8 @@ describe('DEFAULTS', () => {
     assert.equal(DEFAULTS.timeout, 10);
     assert.equal(DEFAULTS.keepalive, 0);
     assert.equal(DEFAULTS.shell, '/bin/sh -c');
-    assert.equal(DEFAULTS.maxStartups, 10);
+    assert.equal(DEFAULTS.maxStartups, 8);
+    assert.equal(DEFAULTS.maxCapture, 32 * 1024 * 1024);
     assert.deepEqual(DEFAULTS.okReturnCodes, [0]);
     assert.equal(DEFAULTS.sudoPrompt, 'sudo password:');
     assert.equal('poolSize' in DEFAULTS, false);
@@ -89,11 +90,11 @@ describe('DEFAULTS', () => {
     assert.deepEqual(validateSettings(defaultSettings(), 'defaults'), defaultSettings());
   });
 
-  it('knows every key of API.md plus maxStartups, maxSessions, keyPassphrase and sudoPasswordPerHost', () => {
+  it('knows every key of API.md plus maxStartups, maxSessions, maxCapture, keyPassphrase and sudoPasswordPerHost', () => {
     const documented =
       'hosts roles roledefs excludeHosts user port password passwords keyFilename noAgent noKeys forwardAgent gateway useSshConfig ' +
       'sshConfigPath timeout connectionAttempts keepalive hostKeyPolicy knownHostsFile parallel poolSize warnOnly okReturnCodes shell ' +
-      'pty commandTimeout sudoUser sudoPassword sudoPrompt skipBadHosts abortOnPrompts dryRun logDir maxStartups maxSessions keyPassphrase sudoPasswordPerHost';
+      'pty commandTimeout sudoUser sudoPassword sudoPrompt skipBadHosts abortOnPrompts dryRun logDir maxStartups maxSessions maxCapture keyPassphrase sudoPasswordPerHost';
     assert.deepEqual([...KNOWN_KEYS].sort(), documented.split(' ').sort());
     assert.deepEqual([...PATH_KEYS].sort(), ['keyFilename', 'knownHostsFile', 'logDir', 'sshConfigPath']);
   });
@@ -138,6 +139,8 @@ describe('validateSettings', () => {
     assertBadConfig(() => validateSettings({ pool_size: 1.5 }, 'f'), 'pool_size', 'whole number');
     assertBadConfig(() => validateSettings({ maxStartups: 0 }, 'f'), 'maxStartups');
     assertBadConfig(() => validateSettings({ keepalive: -1 }, 'f'), 'keepalive');
+    assertBadConfig(() => validateSettings({ maxCapture: -1 }, 'f'), 'maxCapture', 'whole number of characters');
+    assert.deepEqual(validateSettings({ max_capture: '1048576' }, 'f'), { maxCapture: 1048576 });
     assert.deepEqual(validateSettings({ keepalive: 0, commandTimeout: 0 }, 'f'), { keepalive: 0, commandTimeout: 0 });
   });
 

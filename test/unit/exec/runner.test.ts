@@ -176,6 +176,11 @@ test('--skip-bad-hosts: an unreachable host is skipped with a warning and does n
     throw new FabError('COMMAND_FAILED', 'exit 1');
   });
   assert.equal((await runTask(failing, { name: 'failing', args: { _: [] } }, { hosts: ['up'] }))[0]!.status, 'failed');
+  // So is a connection lost under a command: the host was reached, and may be half-done.
+  const lost = registered('lost', () => {
+    throw new FabError('CONNECTION_LOST', 'up: the connection was lost while the command ran', { host: 'up' });
+  });
+  assert.equal((await runTask(lost, { name: 'lost', args: { _: [] } }, { hosts: ['up'] }))[0]!.status, 'failed');
 });
 
 test('runPlan runs tasks in order and stops at the first task that failed somewhere', async () => {

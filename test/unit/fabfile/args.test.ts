@@ -45,3 +45,10 @@ test('a task spec with no name, or an argument with no key, is a usage error', (
   assert.throws(() => parseTaskInvocation('t:=v'), /has no name/);
   assert.throws(() => parseTaskInvocation('t:_=v'), /reserved/);
 });
+
+test('an empty name in hosts=, roles= or exclude_hosts= is a usage error, not a task retargeted to nothing', () => {
+  assert.throws(() => parseTaskInvocation('t:hosts='), /hosts= in "t:hosts=" holds an empty name/);
+  assert.throws(() => parseTaskInvocation('t:hosts=a;;b'), /empty name/);
+  assert.throws(() => parseTaskInvocation('t:roles=web;'), /roles= .* empty name/);
+  assert.throws(() => parseTaskInvocation('t:exclude_hosts= '), /exclude_hosts= .* empty name/);
+});

@@ -2,7 +2,6 @@
 // hosts, marks in the hosts' sshd logs, a real ssh-agent, and small TCP servers that stand in for extra hosts.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
@@ -11,6 +10,7 @@ import { events, type FabEvent } from '../../src/report/events.ts';
 import { closeAll } from '../../src/ssh/pool.ts';
 import type { Testbed, TestbedHostName } from '../hosts/testbed.ts';
 import { useTestbed } from './remote.ts';
+import { TcpProxy, silentListener } from './tcp-proxy.ts';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 // Registered when a test file imports this module, so the hook belongs to the whole file, not to a suite.
@@ -156,39 +156,14 @@ export interface Forwarder {
 
 /** A TCP forwarder on a new loopback port to 127.0.0.1:targetPort: another "host" for the same sshd. */
 export async function forwarder(targetPort: number): Promise<Forwarder> {
-  let frozen = false;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => sockets.delete(s));
-    }
-    client.on('data', (d) => frozen || upstream.write(d));
-    upstream.on('data', (d) => frozen || client.write(d));
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return { port: (server.address() as net.AddressInfo).port, freeze: () => (frozen = true) };
+  const proxy = await new TcpProxy(await TcpProxy.freePort(), { host: '127.0.0.1', port: targetPort }).listen();
+  onCleanup(() => proxy.close());
+  return { port: proxy.port, freeze: () => proxy.freeze() };
 }
 
 /** A TCP server that accepts connections and never says a word (no SSH banner): what a hung host looks like. */
 export async function silentServer(): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return (server.address() as net.AddressInfo).port;
+  const listener = await silentListener();
+  onCleanup(() => listener.close());
+  return listener.port;
 }

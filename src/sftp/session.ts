@@ -1,4 +1,7 @@
 import type { Attributes, FileEntryWithStats, InputAttributes, OpenMode, SFTPWrapper, Stats } from 'ssh2';
+import { BufferPool } from './buffer-pool.ts';
+import { canWriteInPlace, reassembleDataInto, writeHeadroom, writeRequest } from './fast-path.ts';
+import { REQUESTS_IN_FLIGHT } from './pipeline.ts';
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02), as ssh2 puts them on an error's `code`. */
 export const SFTP_STATUS = {
@@ -54,6 +57,10 @@ export class SftpSession {
   private homeDir: Promise<string> | undefined;
   readonly readChunk: number;
   readonly writeChunk: number;
+  /** Request buffers of this session's transfers (see pipeline.ts). */
+  readonly buffers = new BufferPool(2 * REQUESTS_IN_FLIGHT);
+  /** Whether WRITE requests are framed in the caller's buffer (fast-path.ts) rather than copied by ssh2. */
+  private readonly writesInPlace: boolean;
 
   static for(sftp: SFTPWrapper): SftpSession {
     let session = SftpSession.sessions.get(sftp);
@@ -65,6 +72,8 @@ export class SftpSession {
     const limits = sftp as unknown as Limits;
     this.readChunk = positive(limits._maxReadLen) ?? FALLBACK_CHUNK;
     this.writeChunk = positive(limits._maxWriteLen) ?? FALLBACK_CHUNK;
+    this.writesInPlace = canWriteInPlace(sftp);
+    reassembleDataInto(sftp);
   }
 
   /** Whether the server offered an extension (e.g. `posix-rename@openssh.com`). */
@@ -99,9 +108,24 @@ export class SftpSession {
     return this.call('read', path, (done) => this.sftp.read(handle, buffer, offset, length, position, (error, bytes) => done(error, bytes)));
   }
 
-  /** Sends a WRITE; the data is copied into the request before this returns, so the caller may reuse its buffer. */
+  /** Sends a WRITE; ssh2 copies the data into the request before this returns, so the caller may reuse its buffer. */
   write(handle: Buffer, path: string, buffer: Buffer, offset: number, length: number, position: number): Promise<void> {
     return this.call('write', path, (done) => this.sftp.write(handle, buffer, offset, length, position, (error) => done(error)));
+  }
+
+  /** Bytes writeFrom() needs free ahead of the data in its buffer. */
+  writeHeadroom(handle: Buffer): number {
+    return this.writesInPlace ? writeHeadroom(handle) : 0;
+  }
+
+  /**
+   * Sends a WRITE of buffer[headroom, headroom + length), headroom being writeHeadroom(handle): the request
+   * may be framed in place, so the buffer (its head included) must stay untouched until this resolves.
+   */
+  writeFrom(handle: Buffer, path: string, buffer: Buffer, headroom: number, length: number, position: number): Promise<void> {
+    if (!this.writesInPlace) return this.write(handle, path, buffer, headroom, length, position);
+    const start = headroom - writeHeadroom(handle);
+    return this.call('write', path, (done) => writeRequest(this.sftp, handle, buffer.subarray(start), length, position, (error) => done(error)));
   }
 
   fstat(handle: Buffer, path: string): Promise<Stats> {

@@ -202,3 +202,8 @@ export function reassembleDataInto(sftp: SFTPWrapper): boolean {
 }
 
 const gathering = new WeakSet<SFTPWrapper>();
+
+/** Whether DATA replies of this session are gathered by reassembleDataInto(). */
+export function gathersData(sftp: SFTPWrapper): boolean {
+  return gathering.has(sftp);
+}

@@ -60,7 +60,7 @@ export class SftpSession {
   /** Request buffers of this session's transfers (see pipeline.ts). */
   readonly buffers = new BufferPool(2 * REQUESTS_IN_FLIGHT);
   /** Whether WRITE requests are framed in the caller's buffer (fast-path.ts) rather than copied by ssh2. */
-  private readonly writesInPlace: boolean;
+  readonly writesInPlace: boolean;
 
   static for(sftp: SFTPWrapper): SftpSession {
     let session = SftpSession.sessions.get(sftp);
@@ -74,7 +74,16 @@ export class SftpSession {
     this.writeChunk = positive(limits._maxWriteLen) ?? FALLBACK_CHUNK;
     this.writesInPlace = canWriteInPlace(sftp);
     reassembleDataInto(sftp);
+    const lost = () => (this.lost = true);
+    sftp.once('end', lost);
+    sftp.once('close', lost);
   }
+
+  /**
+   * Set when the session ended (the connection dropped, or the server closed it). ssh2 would take a request
+   * after that and never answer it: a transfer cleaning up after the drop (close, unlink) would wait forever.
+   */
+  private lost = false;
 
   /** Whether the server offered an extension (e.g. `posix-rename@openssh.com`). */
   has(extension: string): boolean {
@@ -87,6 +96,7 @@ export class SftpSession {
         if (!error) return resolve(value as T);
         reject(new SftpError(op, path, typeof error.code === 'number' ? error.code : undefined, error.message));
       };
+      if (this.lost) return reject(new SftpError(op, path, SFTP_STATUS.CONNECTION_LOST, 'the connection was lost'));
       try {
         start(done);
       } catch (error) {

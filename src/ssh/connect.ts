@@ -9,6 +9,7 @@ import { passphraseFor } from './credentials.ts';
 import { makeHostVerifier } from './host-key-policy.ts';
 import { startProxyCommand } from './proxy-command.ts';
 import { PacketArena, useArenaForCiphers } from './packet-arena.ts';
+import { queueUntilHandshakeDone } from './rekey-queue.ts';
 import { openSocket, ringOf } from './socket.ts';
 import { ssh2InternalsKnown } from './ssh2-internals.ts';
 import { wrapTransportWrites } from './transport-writes.ts';
@@ -132,7 +133,9 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
     client.connect(config);
     // ssh2 made its protocol object in connect(): from the first cipher on, packets come from the arena.
     const protocol = (client as unknown as { _protocol?: object })._protocol;
-    const arena = ssh2InternalsKnown() && protocol ? new PacketArena() : undefined;
+    const adapt = ssh2InternalsKnown() && protocol !== undefined;
+    if (adapt) queueUntilHandshakeDone(protocol);
+    const arena = adapt ? new PacketArena() : undefined;
     wrapTransportWrites(sock as Writable, arena && protocol && useArenaForCiphers(protocol, arena) ? arena : undefined);
   });
 }

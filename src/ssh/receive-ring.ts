@@ -55,6 +55,11 @@ export class ReceiveRing {
   private lastUse = 0;
   private idleTimer: NodeJS.Timeout | undefined;
 
+  /** Whether bulk reads may land in the ring (the connection is up, with a decipher it works with). */
+  get active(): boolean {
+    return this.allowed;
+  }
+
   /** The buffer for the next read (called by Node after each read, and once at the start). */
   next = (): Buffer => {
     if (!this.allowed || !this.streaming) {
@@ -96,8 +101,16 @@ export class ReceiveRing {
       if (!decipher || !RING_DECIPHERS.has((decipher as object).constructor.name)) return;
       const d = decipher as Ssh2Decipher;
       if (typeof d._onPayload !== 'function') return;
-      const onPayload = d._onPayload;
-      d._onPayload = (payload: Buffer) => onPayload(this.memory && payload.buffer === this.memory.buffer && !staysInRing(payload) ? Buffer.from(payload) : payload);
+      // ssh2 swaps the handler during a re-key (kex.js: the KEX handler keeps the server's KEXINIT for the
+      // exchange hash): whatever handler is set gets its payloads out of the ring too.
+      let handler = d._onPayload;
+      const outOfRing = (payload: Buffer) => handler(this.memory && payload.buffer === this.memory.buffer && !staysInRing(payload) ? Buffer.from(payload) : payload);
+      Object.defineProperty(d, '_onPayload', {
+        configurable: true,
+        enumerable: true,
+        get: () => outOfRing,
+        set: (next: Ssh2Decipher['_onPayload']) => (handler = next),
+      });
       this.allowed = true;
     };
     let decipher = descriptor.value as unknown;

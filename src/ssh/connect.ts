@@ -1,5 +1,4 @@
 import type { Duplex, Writable } from 'node:stream';
-import ssh2 from 'ssh2';
 import type { Client as ClientType, ConnectConfig, NegotiatedAlgorithms } from 'ssh2';
 import { env } from '../env/env.ts';
 import { FabError } from '../errors.ts';
@@ -10,12 +9,14 @@ import { makeHostVerifier } from './host-key-policy.ts';
 import { startProxyCommand } from './proxy-command.ts';
 import { PacketArena, useArenaForCiphers } from './packet-arena.ts';
 import { queueUntilHandshakeDone } from './rekey-queue.ts';
+import { loadClient } from './ssh2-modules.ts';
 import { openSocket, ringOf } from './socket.ts';
 import { ssh2InternalsKnown } from './ssh2-internals.ts';
 import { wrapTransportWrites } from './transport-writes.ts';
+
+const Client = loadClient();
 import type { ConnectTarget } from './target.ts';
 
-const { Client } = ssh2;
 
 function connectError(target: ConnectTarget, error: unknown): FabError {
   if (error instanceof FabError) return error;

@@ -8,17 +8,10 @@
  */
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import type { ParsedKey } from 'ssh2';
 import { FabError } from '../errors.ts';
-
-const require = createRequire(import.meta.url);
-/**
- * ssh2's key parser, loaded on first use: this module is on every `fab`'s start-up path (expandHome), and
- * loading ssh2 costs ~20 ms that `fab -l` and local-only runs never need.
- */
-const utils = { parseKey: (...args: Parameters<typeof import('ssh2').utils.parseKey>) => (require('ssh2') as typeof import('ssh2')).utils.parseKey(...args) };
+import { parseKey } from './ssh2-modules.ts';
 
 /**
  * Keys tried when no identity is forced off (`-k`) -- ED25519 first, then ECDSA, then RSA.
@@ -134,7 +127,7 @@ function publicFromBlob(blob: Buffer): ParsedKey | undefined {
   const len = blob.readUInt32BE(0);
   if (len === 0 || len > 64 || 4 + len > blob.length) return undefined;
   const type = blob.toString('latin1', 4, 4 + len);
-  const parsed = utils.parseKey(`${type} ${blob.toString('base64')}`);
+  const parsed = parseKey(`${type} ${blob.toString('base64')}`);
   return parsed instanceof Error ? undefined : parsed;
 }
 
@@ -166,7 +159,7 @@ function opensshHeaderPublicBlob(text: string): Buffer | undefined {
 async function publicFromPubFile(file: string): Promise<ParsedKey | undefined> {
   try {
     const text = await readFile(file + '.pub', 'utf8');
-    const parsed = utils.parseKey(text);
+    const parsed = parseKey(text);
     return parsed instanceof Error ? undefined : parsed;
   } catch {
     return undefined;
@@ -222,7 +215,7 @@ function convertPkcs8(text: string, passphrase: string | undefined): ParsedKey |
     default:
       return new Error(`${key.asymmetricKeyType ?? 'unknown'} keys are not supported`);
   }
-  return utils.parseKey(pem);
+  return parseKey(pem);
 }
 
 function unsupported(file: string, detail: string): KeyLoadError {
@@ -290,7 +283,7 @@ function parsePrivate(text: string, file: string, passphrase: string | undefined
     return parsed;
   }
 
-  const first = utils.parseKey(text);
+  const first = parseKey(text);
   if (!(first instanceof Error)) {
     if (!first.isPrivateKey()) throw publicKeyGiven(file);
     return first;
@@ -304,7 +297,7 @@ function parsePrivate(text: string, file: string, passphrase: string | undefined
   }
   // Encrypted.
   if (given === undefined) throw needsPassphrase(file);
-  const second = utils.parseKey(text, given);
+  const second = parseKey(text, given);
   if (second instanceof Error) {
     // We know the key is encrypted and well-formed enough to say so: a failure now is the passphrase.
     if (/passphrase|integrity|malformed|bad decrypt/i.test(second.message)) throw badPassphrase(file);

@@ -24,6 +24,20 @@ const MAX_FREE_SLABS = 8;
 const IDLE_MS = 2000;
 const RANDOM_POOL = 64 * 1024;
 
+/** Random bytes for padding, shared by every connection of the process: bytes are handed out once each. */
+let random: Buffer | undefined;
+let randomAt = RANDOM_POOL;
+
+function padding(packet: Buffer, start: number, length: number): void {
+  if (randomAt + length > RANDOM_POOL) {
+    random ??= Buffer.allocUnsafeSlow(RANDOM_POOL);
+    randomFillSync(random);
+    randomAt = 0;
+  }
+  random!.copy(packet, start, randomAt, randomAt + length);
+  randomAt += length;
+}
+
 interface Slab {
   memory: Buffer;
   /** The arena's generation when the slab was made: slabs of an earlier one (before going idle) are not kept. */
@@ -38,8 +52,6 @@ export class PacketArena {
   private current: Slab | undefined;
   private free: Slab[] = [];
   private readonly bySlabMemory = new WeakMap<ArrayBufferLike, Slab>();
-  private random = Buffer.alloc(0);
-  private randomAt = 0;
   private lastUse = 0;
   private generation = 0;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -63,13 +75,7 @@ export class PacketArena {
 
   /** Fills padding with random bytes from the pool (one randomFillSync per 64 KiB, not one per packet). */
   pad(packet: Buffer, start: number, length: number): void {
-    if (this.randomAt + length > this.random.length) {
-      if (this.random.length === 0) this.random = Buffer.allocUnsafeSlow(RANDOM_POOL);
-      randomFillSync(this.random);
-      this.randomAt = 0;
-    }
-    this.random.copy(packet, start, this.randomAt, this.randomAt + length);
-    this.randomAt += length;
+    padding(packet, start, length);
   }
 
   /**
@@ -108,7 +114,7 @@ export class PacketArena {
     this.free.push(slab);
   }
 
-  /** After IDLE_MS without a large packet, the slabs and the random pool go (an idle connection holds none). */
+  /** After IDLE_MS without a large packet, the slabs go (an idle connection holds none). */
   private touch(): void {
     this.lastUse = performance.now();
     if (this.idleTimer) return;
@@ -122,8 +128,6 @@ export class PacketArena {
       this.generation++;
       this.free = [];
       this.current = undefined;
-      this.random = Buffer.alloc(0);
-      this.randomAt = 0;
     };
     this.idleTimer = setTimeout(check, IDLE_MS).unref();
   }

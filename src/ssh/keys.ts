@@ -6,7 +6,8 @@
  * `BEGIN ENCRYPTED PRIVATE KEY`, as written by OpenSSL 3 and `ssh-keygen -m PKCS8`), which ssh2 does not
  * read and which is converted here with node:crypto.
  */
-import { createPrivateKey, randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes, sign as signWith, type KeyObject } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import type { ParsedKey } from 'ssh2';
@@ -268,6 +269,46 @@ function badPassphrase(file: string): KeyLoadError {
  * "none given" (an encrypted key then throws reason 'needs-passphrase').
  */
 function parsePrivate(text: string, file: string, passphrase: string | undefined): ParsedKey {
+  return signingOnce(parseUnsigned(text, file, passphrase));
+}
+
+/** The hash each key type signs with when ssh2 names none (as ssh2's key parser sets it; ed25519 hashes itself). */
+const DEFAULT_HASH: Record<string, string | null> = {
+  'ssh-ed25519': null,
+  'ecdsa-sha2-nistp256': 'sha256',
+  'ecdsa-sha2-nistp384': 'sha384',
+  'ecdsa-sha2-nistp521': 'sha512',
+  'ssh-rsa': 'sha1',
+  'ssh-dss': 'sha1',
+};
+
+/**
+ * ssh2 signs with the key's PEM text, which OpenSSL 3 decodes anew for every signature (~0.5 ms of CPU, most of
+ * it looking up decoders): one signature per connection. Here the key signs with a KeyObject made once, with
+ * the same hash and the same result (or Error) as ssh2's sign().
+ */
+function signingOnce(key: ParsedKey): ParsedKey {
+  const pem = key.getPrivatePEM();
+  const hash = DEFAULT_HASH[key.type];
+  if (!pem || hash === undefined) return key;
+  let keyObject: KeyObject;
+  try {
+    keyObject = createPrivateKey(pem);
+  } catch {
+    return key;
+  }
+  // ssh2's own sign() returns the Error rather than throwing it (its callers check): so does this one.
+  (key as { sign: (data: Buffer | string, algo?: string) => Buffer | Error }).sign = (data, algo) => {
+    try {
+      return signWith(algo || hash, typeof data === 'string' ? Buffer.from(data) : data, keyObject);
+    } catch (error) {
+      return error as Error;
+    }
+  };
+  return key;
+}
+
+function parseUnsigned(text: string, file: string, passphrase: string | undefined): ParsedKey {
   const given = passphrase !== undefined && passphrase !== '' ? passphrase : undefined;
   if (text.includes(PKCS8_PLAIN) || text.includes(PKCS8_ENCRYPTED)) {
     const encrypted = text.includes(PKCS8_ENCRYPTED);
@@ -311,18 +352,50 @@ function parsePrivate(text: string, file: string, passphrase: string | undefined
  * 'missing', 'unreadable', 'not-a-key', 'public-key', 'unsupported', 'needs-passphrase' (encrypted, no
  * passphrase given; `err.needsPassphrase` is true), 'bad-passphrase'.
  */
-export async function loadPrivateKey(path: string, passphrase?: string): Promise<ParsedKey> {
+export function loadPrivateKey(path: string, passphrase?: string): Promise<ParsedKey> {
   const file = expandHome(path);
-  const text = await readKeyFile(file);
-  return parsePrivate(text, file, passphrase);
+  // Decrypting costs bcrypt rounds (~0.1 s of CPU): once per key and passphrase, not once per host.
+  const tag = passphrase === undefined ? 'none' : createHash('sha256').update(passphrase).digest('hex');
+  return cachedPerFile(file, `load:${tag}`, async () => parsePrivate(await readKeyFile(file), file, passphrase));
+}
+
+/**
+ * Parsed key files of this process, by file and what is asked of it, valid while the file's inode, size and
+ * mtime stay the same: a run over many hosts reads and parses each identity file once, not once per host.
+ * Failures are not kept (a missing key may appear, a passphrase may be retried).
+ */
+const parsed = new Map<string, { signature: string; value: Promise<unknown> }>();
+
+function cachedPerFile<T>(file: string, what: string, compute: () => Promise<T>): Promise<T> {
+  let st;
+  try {
+    st = statSync(file, { throwIfNoEntry: false });
+  } catch {
+    st = undefined;
+  }
+  if (!st) return compute(); // missing or unreadable: readKeyFile says so, in its words
+  const key = `${what}\0${file}`;
+  const signature = `${st.ino}:${st.size}:${st.mtimeMs}`;
+  const hit = parsed.get(key);
+  if (hit?.signature === signature) return hit.value as Promise<T>;
+  const value = compute();
+  parsed.set(key, { signature, value });
+  value.catch(() => {
+    if (parsed.get(key)?.value === value) parsed.delete(key);
+  });
+  return value;
 }
 
 /**
  * Look at a key file without a passphrase: is it usable now, and what is its public half?
  * Throws KeyLoadError for 'missing', 'unreadable', 'not-a-key', 'public-key', 'unsupported'.
  */
-export async function inspectPrivateKey(path: string): Promise<KeyFileInfo> {
+export function inspectPrivateKey(path: string): Promise<KeyFileInfo> {
   const file = expandHome(path);
+  return cachedPerFile(file, 'inspect', () => inspectKeyFile(file));
+}
+
+async function inspectKeyFile(file: string): Promise<KeyFileInfo> {
   const text = await readKeyFile(file);
   try {
     const privateKey = parsePrivate(text, file, undefined);

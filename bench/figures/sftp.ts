@@ -93,7 +93,6 @@ export async function sftp(ctx: BenchContext): Promise<FigureResult> {
     return file;
   };
   const sftpCommand = (batch: string) => ['sftp', '-F', config, '-c', CIPHER, '-b', batch, 'direct'];
-  const fabTask = (task: string) => fab('-F', config, '-f', TASKS_FABFILE, '-H', 'direct', task);
   const pythonTransfer = (mode: string, src: string, dst: string) => python('transfer.py', config, 'direct', mode, src, dst);
   const timeout = 300_000;
 
@@ -107,74 +106,62 @@ export async function sftp(ctx: BenchContext): Promise<FigureResult> {
       return sample;
     };
 
+    /**
+     * One figure: each tool moves the same thing to a fresh destination (`where(tool)`), removed after each run.
+     * `fabTask`, `sftpLine` and `pythonArgs` say what each tool runs for that destination.
+     */
+    const compareTools = (
+      where: (tool: string) => string,
+      fabTask: (to: string) => string,
+      sftpLine: (to: string) => string,
+      pythonArgs: (to: string) => [mode: string, src: string, dst: string],
+      pythonRounds: number,
+    ) => {
+      const run = (tool: string, argv: (to: string) => string[]) => () => {
+        const to = where(tool);
+        return thenRemove(to, () => measure({ argv: argv(to), cwd: fx.dir, env, timeoutMs: timeout }));
+      };
+      return interleave(
+        {
+          fabts: run('fabts', (to) => fab('-F', config, '-f', TASKS_FABFILE, '-H', 'direct', fabTask(to))),
+          openssh: run('sftp', (to) => sftpCommand(batchFile([sftpLine(to)]))),
+          python: ctx.python
+            ? () => {
+                const to = where('python');
+                return pythonRun(pythonTransfer(...pythonArgs(to)), to);
+              }
+            : undefined,
+        },
+        runs(ctx, ROUNDS),
+        { runsOf: { python: runs(ctx, pythonRounds) } },
+      );
+    };
+    const remotePath = (name: string) => (tool: string) => path.join(setup.remoteDir, unique(`${name}-${tool}`));
+
     ctx.log(`  ${SIZE_MIB} MiB put`);
-    const putTo = (tool: string) => path.join(setup.remoteDir, unique(`put-${tool}`));
-    const puts = await interleave(
-      {
-        fabts: () => {
-          const remote = putTo('fabts');
-          return thenRemove(remote, () => measure({ argv: fabTask(`upload:local=${setup.bigLocal},remote=${remote}`), cwd: fx.dir, env, timeoutMs: timeout }));
-        },
-        openssh: () => {
-          const remote = putTo('sftp');
-          return thenRemove(remote, () => measure({ argv: sftpCommand(batchFile([`put ${setup.bigLocal} ${remote}`])), cwd: fx.dir, env, timeoutMs: timeout }));
-        },
-        python: ctx.python
-          ? () => {
-              const remote = putTo('python');
-              return pythonRun(pythonTransfer('put', setup.bigLocal, remote), remote);
-            }
-          : undefined,
-      },
-      runs(ctx, ROUNDS),
-      { runsOf: { python: runs(ctx, PYTHON_ROUNDS.put) } },
+    const puts = await compareTools(
+      remotePath('put'),
+      (to) => `upload:local=${setup.bigLocal},remote=${to}`,
+      (to) => `put ${setup.bigLocal} ${to}`,
+      (to) => ['put', setup.bigLocal, to],
+      PYTHON_ROUNDS.put,
     );
-
     ctx.log(`  ${SIZE_MIB} MiB get`);
-    const getTo = (tool: string) => path.join(fx.dir, unique(`get-${tool}`));
-    const gets = await interleave(
-      {
-        fabts: () => {
-          const local = getTo('fabts');
-          return thenRemove(local, () => measure({ argv: fabTask(`download:remote=${setup.bigRemote},local=${local}`), cwd: fx.dir, env, timeoutMs: timeout }));
-        },
-        openssh: () => {
-          const local = getTo('sftp');
-          return thenRemove(local, () => measure({ argv: sftpCommand(batchFile([`get ${setup.bigRemote} ${local}`])), cwd: fx.dir, env, timeoutMs: timeout }));
-        },
-        python: ctx.python
-          ? () => {
-              const local = getTo('python');
-              return pythonRun(pythonTransfer('get', setup.bigRemote, local), local);
-            }
-          : undefined,
-      },
-      runs(ctx, ROUNDS),
-      { runsOf: { python: runs(ctx, PYTHON_ROUNDS.get) } },
+    const gets = await compareTools(
+      (tool) => path.join(fx.dir, unique(`get-${tool}`)),
+      (to) => `download:remote=${setup.bigRemote},local=${to}`,
+      (to) => `get ${setup.bigRemote} ${to}`,
+      (to) => ['get', setup.bigRemote, to],
+      PYTHON_ROUNDS.get,
     );
-
     const files = TREE.dirs * TREE.filesPerDir;
     ctx.log(`  directory of ${files} files`);
-    const treeTo = (tool: string) => path.join(setup.remoteDir, unique(`tree-${tool}`));
-    const trees = await interleave(
-      {
-        fabts: () => {
-          const remote = treeTo('fabts');
-          return thenRemove(remote, () => measure({ argv: fabTask(`upload:local=${setup.tree},remote=${remote}`), cwd: fx.dir, env, timeoutMs: timeout }));
-        },
-        openssh: () => {
-          const remote = treeTo('sftp');
-          return thenRemove(remote, () => measure({ argv: sftpCommand(batchFile([`put -r ${setup.tree} ${remote}`])), cwd: fx.dir, env, timeoutMs: timeout }));
-        },
-        python: ctx.python
-          ? () => {
-              const remote = treeTo('python');
-              return pythonRun(pythonTransfer('putdir', setup.tree, remote), remote);
-            }
-          : undefined,
-      },
-      runs(ctx, ROUNDS),
-      { runsOf: { python: runs(ctx, PYTHON_ROUNDS.tree) } },
+    const trees = await compareTools(
+      remotePath('tree'),
+      (to) => `upload:local=${setup.tree},remote=${to}`,
+      (to) => `put -r ${setup.tree} ${to}`,
+      (to) => ['putdir', setup.tree, to],
+      PYTHON_ROUNDS.tree,
     );
 
     const mibPerS = (sample: Sample) => SIZE_MIB / (sample.wallMs / 1000);

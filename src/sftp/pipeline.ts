@@ -22,6 +22,19 @@ export interface ByteSink {
 /** Reads below this size use a buffer of their own size rather than a pooled full-chunk one. */
 const SMALL_READ = 64 * 1024;
 
+/** The first error rejects; later ones are dropped. `failed()` tells whether it has happened. */
+function failOnce(reject: (error: unknown) => void): { fail: (error: unknown) => void; failed: () => boolean } {
+  let failed = false;
+  return {
+    fail: (error) => {
+      if (failed) return;
+      failed = true;
+      reject(error);
+    },
+    failed: () => failed,
+  };
+}
+
 function aborted(signal: AbortSignal | undefined): Error | undefined {
   if (!signal?.aborted) return undefined;
   return signal.reason instanceof Error ? signal.reason : new Error('the transfer was cancelled');
@@ -43,13 +56,7 @@ export function writeAll(session: SftpSession, handle: Buffer, path: string, sou
         let written = 0;
         let confirmed = 0;
         let active = 0;
-        let failed = false;
-
-        const fail = (error: unknown) => {
-          if (failed) return;
-          failed = true;
-          reject(error);
-        };
+        const { fail, failed } = failOnce(reject);
         const settled = (buffer: Buffer) => {
           active--;
           session.buffers.give(buffer);
@@ -70,16 +77,16 @@ export function writeAll(session: SftpSession, handle: Buffer, path: string, sou
           );
         };
         const pump = () => {
-          while (!failed && active < limit && source.ready()) {
+          while (!failed() && active < limit && source.ready()) {
             const stop = aborted(options.signal);
             if (stop) return fail(stop);
             active++;
             const buffer = session.buffers.take(size);
             source.read(buffer.subarray(headroom, size)).then(
               (piece) => {
-                if (failed || !piece) {
+                if (failed() || !piece) {
                   settled(buffer);
-                  return failed ? undefined : pump();
+                  return failed() ? undefined : pump();
                 }
                 send(buffer, piece.position, piece.length);
                 pump();
@@ -90,7 +97,7 @@ export function writeAll(session: SftpSession, handle: Buffer, path: string, sou
               },
             );
           }
-          if (!failed && active === 0 && source.done()) resolve(written);
+          if (!failed() && active === 0 && source.done()) resolve(written);
         };
         pump();
       }),
@@ -111,13 +118,7 @@ export function readAll(session: SftpSession, handle: Buffer, path: string, size
         let next = 0;
         let stored = 0;
         let active = 0;
-        let failed = false;
-
-        const fail = (error: unknown) => {
-          if (failed) return;
-          failed = true;
-          reject(error);
-        };
+        const { fail, failed } = failOnce(reject);
         const take = (): { at: number; length: number } | undefined => {
           const retry = retries.pop();
           if (retry) return retry;
@@ -127,7 +128,7 @@ export function readAll(session: SftpSession, handle: Buffer, path: string, size
           return range;
         };
         const pump = () => {
-          while (!failed && active < limit) {
+          while (!failed() && active < limit) {
             const stop = aborted(options.signal);
             if (stop) return fail(stop);
             const range = take();
@@ -140,7 +141,7 @@ export function readAll(session: SftpSession, handle: Buffer, path: string, size
             session
               .read(handle, path, buffer, 0, range.length, range.at)
               .then(async (bytes) => {
-                if (failed) return;
+                if (failed()) return;
                 if (bytes === 0) throw new Error(`the file ended at ${range.at} bytes, not ${size}: it changed while being read`);
                 if (bytes < range.length) retries.push({ at: range.at + bytes, length: range.length - bytes });
                 await sink.write(buffer, bytes, range.at);
@@ -152,7 +153,7 @@ export function readAll(session: SftpSession, handle: Buffer, path: string, size
               })
               .catch(fail);
           }
-          if (!failed && active === 0 && retries.length === 0 && next >= size) resolve(stored);
+          if (!failed() && active === 0 && retries.length === 0 && next >= size) resolve(stored);
         };
         pump();
       }),

@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { IdleTimer } from '../util/idle-timer.ts';
 
 /**
  * Outbound SSH packets carved from reused slabs instead of a new Buffer each.
@@ -52,9 +53,13 @@ export class PacketArena {
   private current: Slab | undefined;
   private free: Slab[] = [];
   private readonly bySlabMemory = new WeakMap<ArrayBufferLike, Slab>();
-  private lastUse = 0;
   private generation = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
+  /** After IDLE_MS without a large packet, the slabs go (an idle connection holds none). */
+  private readonly idle = new IdleTimer(IDLE_MS, () => {
+    this.generation++;
+    this.free = [];
+    this.current = undefined;
+  });
 
   /** A packet of `size` bytes; undefined when it is better left to Buffer.allocUnsafe (small ones: Node pools them). */
   alloc(size: number): Buffer | undefined {
@@ -69,7 +74,7 @@ export class PacketArena {
     }
     const packet = slab.memory.subarray(slab.used, slab.used + size);
     slab.used += (size + 15) & ~15;
-    this.touch();
+    this.idle.touch();
     return packet;
   }
 
@@ -114,23 +119,6 @@ export class PacketArena {
     this.free.push(slab);
   }
 
-  /** After IDLE_MS without a large packet, the slabs go (an idle connection holds none). */
-  private touch(): void {
-    this.lastUse = performance.now();
-    if (this.idleTimer) return;
-    const check = () => {
-      const idleFor = performance.now() - this.lastUse;
-      if (idleFor < IDLE_MS) {
-        this.idleTimer = setTimeout(check, IDLE_MS - idleFor).unref();
-        return;
-      }
-      this.idleTimer = undefined;
-      this.generation++;
-      this.free = [];
-      this.current = undefined;
-    };
-    this.idleTimer = setTimeout(check, IDLE_MS).unref();
-  }
 }
 
 /** What packet-arena needs of an ssh2 native-binding cipher (lib/protocol/crypto.js, ssh2 1.17). */

@@ -1,3 +1,4 @@
+import { IdleTimer } from '../util/idle-timer.ts';
 import { ssh2InternalsKnown } from './ssh2-internals.ts';
 
 /**
@@ -52,8 +53,12 @@ export class ReceiveRing {
   /** Whether Node holds a region of the ring for its next read. */
   private ringHeld = false;
   private idle = false;
-  private lastUse = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
+  /** After IDLE_MS without a ring read the ring goes; reads go to the scratch buffer until data streams again. */
+  private readonly idleTimer = new IdleTimer(IDLE_MS, () => {
+    // While Node still holds a region of it for the next read, next() drops it after that read.
+    this.idle = true;
+    if (!this.ringHeld) this.memory = undefined;
+  });
 
   /** Whether bulk reads may land in the ring (the connection is up, with a decipher it works with). */
   get active(): boolean {
@@ -82,7 +87,7 @@ export class ReceiveRing {
     this.streaming = length >= STREAMING_READ;
     if (!this.memory || buffer.buffer !== this.memory.buffer) return Buffer.from(buffer.subarray(0, length));
     this.at += (length + 15) & ~15;
-    this.touch();
+    this.idleTimer.touch();
     return buffer.subarray(0, length);
   }
 
@@ -127,21 +132,4 @@ export class ReceiveRing {
     return this.allowed;
   }
 
-  /** After IDLE_MS without a ring read the ring goes; reads go to the scratch buffer until data streams again. */
-  private touch(): void {
-    this.lastUse = performance.now();
-    if (this.idleTimer) return;
-    const check = () => {
-      const idleFor = performance.now() - this.lastUse;
-      if (idleFor < IDLE_MS) {
-        this.idleTimer = setTimeout(check, IDLE_MS - idleFor).unref();
-        return;
-      }
-      this.idleTimer = undefined;
-      // While Node still holds a region of it for the next read, next() drops it after that read.
-      this.idle = true;
-      if (!this.ringHeld) this.memory = undefined;
-    };
-    this.idleTimer = setTimeout(check, IDLE_MS).unref();
-  }
 }

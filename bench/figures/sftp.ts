@@ -188,6 +188,10 @@ export async function sftp(ctx: BenchContext): Promise<FigureResult> {
           `the tree is ${TREE.dirs} directories × ${TREE.filesPerDir} files of 256 B to 8.2 KiB (${(setup.treeBytes / 1024 / 1024).toFixed(1)} MiB).`,
         `SFTP algorithms: fabts (ssh2) ${algorithms.fabts}; OpenSSH sftp ${algorithms.openssh}; ` +
           `Python (paramiko) ${pythonAlgorithms[0] ?? '–'} (paramiko 2.12 has no AES-GCM).`,
+        'SFTP client CPU: fab\'s includes Node.js start-up and its modules (~0.15 s of the 512 MiB figures); the rest is ssh2\'s ' +
+          'JavaScript per SSH packet (32 KiB each way: the most sshd takes on a session channel, and the most ssh2 accepts) and the ' +
+          'AES-GCM of its native addon. fabts\' bulk path allocates nothing per request or packet (docs/performance.md): before it, ' +
+          'V8\'s collections of those buffers were most of the CPU, and put/get were 0.8x/0.6x of sftp.',
         'SFTP directory: Fabric 2 has no recursive put, so its figure is what a Fabric 2 user writes: one Connection.put per file ' +
           '(and an SFTP mkdir per directory) over one connection; fabts moves 8 files at once over its one SFTP session, sftp -r one at a time.',
       ],

@@ -74,15 +74,22 @@ export type Variant<S> = () => Promise<S>;
 export async function interleave<K extends string, S>(
   variants: Record<K, Variant<S> | undefined>,
   runs: number,
-  options: { warmup?: boolean } = {},
+  options: {
+    warmup?: boolean;
+    /** Fewer runs for a slow variant: it takes part in the first recorded rounds only, with no warm-up run. */
+    runsOf?: Partial<Record<K, number>>;
+  } = {},
 ): Promise<Record<K, S[]>> {
   const names = (Object.keys(variants) as K[]).filter((name) => variants[name] !== undefined);
   const samples = Object.fromEntries(names.map((name) => [name, [] as S[]])) as Record<K, S[]>;
-  const rounds = runs + (options.warmup === false ? 0 : 1);
-  for (let round = 0; round < rounds; round++) {
+  const warmup = options.warmup === false ? 0 : 1;
+  for (let round = 0; round < runs + warmup; round++) {
     for (const name of names) {
+      const recorded = round - warmup;
+      const limit = options.runsOf?.[name];
+      if (recorded >= Math.min(runs, limit ?? runs) || (limit !== undefined && recorded < 0)) continue;
       const sample = await variants[name]!();
-      if (round > 0 || options.warmup === false) samples[name].push(sample);
+      if (recorded >= 0) samples[name].push(sample);
     }
   }
   return samples;

@@ -1,6 +1,6 @@
 // The fabts side of the remote figures. Each task that measures something prints one `BENCH {json}` line.
 import { getHeapStatistics } from 'node:v8';
-import { task, run, quiet } from 'fabts';
+import { task, run, quiet, put, get } from 'fabts';
 
 /** N sequential `true` on the current host's open connection (the first command, which connects, is not timed). */
 export async function loop({ n = '200' }: { n?: string }) {
@@ -23,6 +23,16 @@ export async function repeat({ n = '20' }: { n?: string }) {
 /** Opens the host's connection and leaves it open (the pool keeps it until the run ends). */
 export async function touch() {
   await quiet(() => run('true'));
+}
+
+/** SFTP figures: put a local file or directory (`put:local=...,remote=...`); the harness times the whole `fab`. */
+export async function upload({ local, remote }: { local: string; remote: string }) {
+  await quiet(() => put(local, remote));
+}
+
+/** SFTP figures: get a remote file to a local path. */
+export async function download({ remote, local }: { remote: string; local: string }) {
+  await quiet(() => get(remote, local));
 }
 
 function rssKiB(): number {

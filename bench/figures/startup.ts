@@ -43,8 +43,10 @@ export async function startup(ctx: BenchContext): Promise<FigureResult> {
       row('`fab -l`, fabfile.ts in a "type": "module" package', samples.module),
     ],
     notes: [
-      'Start-up: `npm run build` bundles the CLI and the public API (scripts/bundle.mjs; ~95 ES modules otherwise); `fab -l` loads ' +
-        'the fabfile through require() when it can (no module hooks thread), and yargs, cosmiconfig, ssh2 and ssh_config only when needed.',
+      'Start-up: `npm run build` bundles the CLI and the public API (scripts/bundle.mjs; ~95 ES modules otherwise); `fab` loads ' +
+        'the fabfile through require() when it can (no module hooks thread, for listing and for running tasks alike: tsx\'s import ' +
+        'hooks come only for code that imports dynamically), and yargs, cosmiconfig, ssh2 and ssh_config only when needed; V8\'s ' +
+        'optimizing compiler stays off for a fab\'s first 10 s (src/cli/jit.ts).',
     ],
   };
 }

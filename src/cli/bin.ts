@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { ExitCode, FabError } from '../errors.ts';
 import { handleInterrupts } from './interrupt.ts';
+import { deferOptimizingCompiler } from './jit.ts';
 import { formatFatal, main } from './main.ts';
+
+deferOptimizingCompiler();
 
 // The only file that touches process.argv and process.exit.
 const argv = process.argv.slice(2);

@@ -146,8 +146,7 @@ async function runCommand(options: CliOptions, io: Io): Promise<number> {
   let fabfilePath = '';
   if (needsFabfile) {
     fabfilePath = discoverFabfile(io.cwd, options.fabfile);
-    const listOnly = options.list || options.display !== undefined;
-    registry = (await loadFabfile(fabfilePath, { listOnly })).registry;
+    registry = (await loadFabfile(fabfilePath)).registry;
   }
   if (options.list) {
     io.stdout.write(formatTaskList(registry, fabfilePath));

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 
@@ -46,7 +46,7 @@ export function writeLastRun(projectDir: string, run: Omit<LastRun, 'version' | 
   const dir = join(projectDir, STATE_DIR);
   mkdirSync(dir, { recursive: true });
   // The directory is the tool's cache: keep it out of the user's commits without touching their .gitignore.
-  writeFileSync(join(dir, '.gitignore'), '*\n', { flag: 'w' });
+  if (!existsSync(join(dir, '.gitignore'))) writeFileSync(join(dir, '.gitignore'), '*\n', { flag: 'w' });
   const path = lastRunPath(projectDir);
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, `${JSON.stringify({ version: 1, finishedAt: new Date().toISOString(), ...run }, null, 2)}\n`, { mode: 0o600 });

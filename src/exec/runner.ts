@@ -6,6 +6,7 @@ import type { RegisteredTask } from '../fabfile/registry.ts';
 import { parseHostString } from '../hosts/spec.ts';
 import { isInterrupted } from '../ops/abort.ts';
 import { events, type TaskStatus } from '../report/events.ts';
+import { MANY_HOSTS, keepYoungGenerationSmall } from '../util/young-generation.ts';
 import { concurrencyFor, hostsForTask, type CliTargets } from './plan.ts';
 
 /** How one task ended on one host (host absent for a task that ran once, locally). */
@@ -128,6 +129,8 @@ export async function runTask(task: RegisteredTask, invocation: TaskInvocation, 
   let hosts = hostsForTask(invocation, task.options, cli, env as never);
   if (task.options.runsOnce) hosts = once ? once.map((done) => done.host).filter((host) => host !== undefined) : hosts.slice(0, 1);
   const width = hosts.length ? concurrencyFor(task.options, Boolean(env.parallel), env.poolSize as number | undefined, hosts.length) : 1;
+  // The pool keeps one connection per host until the run ends: with many, memory per connection is what counts.
+  if (hosts.length >= MANY_HOSTS) await keepYoungGenerationSmall();
   events.emit({ kind: 'task-plan', task: task.name, invocation: id, hosts, concurrency: width, ...parent });
   if (once) {
     for (const done of once) emitEnd(id, outcome(task.name, done.host, 'skipped', { reason: 'ran once already (runsOnce)' }));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import Module, { createRequire, register as registerHooks } from 'node:module';
-import { basename, relative } from 'node:path';
+import { basename, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LoadError } from '../errors.ts';
 import { envStore } from '../env/env.ts';
@@ -16,6 +16,7 @@ const CJS_SELF_PATH = '/__fabts__/index.cjs';
 type ModuleInternals = typeof Module & {
   _cache: Record<string, unknown>;
   _resolveFilename: (request: string, ...rest: unknown[]) => string;
+  prototype: { _compile: (content: string, filename: string, ...rest: unknown[]) => unknown };
 };
 
 // tsx's CommonJS build of its require hooks: the ES module build imports esbuild as an ES module, ~30 ms more.
@@ -25,10 +26,14 @@ type TsxApi = { register: () => unknown };
 let requireHooksInstalled = false;
 let importHooksInstalled = false;
 
+/** A dynamic import in compiled code (a fabfile's `await import('./helpers.ts')`): what needs the import hooks. */
+const DYNAMIC_IMPORT = /\bimport\s*\(/;
+
 /**
  * Makes `require()` load `.ts` files (tsx) and resolve `fabts` to this very module instance, even from a
  * project with no node_modules (global install, npx): one `env`, never two. tsx compiles a `.ts` file in a
  * package without `"type": "module"` to CommonJS, whose `require('fabts')` no ES module resolve hook sees.
+ * A project file compiled with a dynamic `import(` in it gets the import hooks before it runs: see below.
  */
 async function installRequireHooks(): Promise<void> {
   if (requireHooksInstalled) return;
@@ -45,18 +50,26 @@ async function installRequireHooks(): Promise<void> {
   internals._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]) {
     return request === 'fabts' ? CJS_SELF_PATH : resolveFilename.call(this, request, ...rest);
   };
+  const compile = internals.prototype._compile;
+  internals.prototype._compile = function (this: unknown, content: string, filename: string, ...rest: unknown[]) {
+    if (!importHooksInstalled && !filename.includes(`${sep}node_modules${sep}`) && DYNAMIC_IMPORT.test(content)) registerImportHooks();
+    return compile.call(this, content, filename, ...rest);
+  };
 }
 
 /**
  * Makes `import()` load `.ts` files and resolve `fabts` to this module. Node.js runs module hooks on a thread
- * of their own, whose start (with tsx's loader) costs ~45 ms: only fabfiles that run tasks pay it.
+ * of their own, whose start (with tsx's loader) costs ~50 ms of the main thread and ~100 ms of CPU: only a run
+ * whose code imports dynamically pays it. module.register() is synchronous (it waits for the hooks thread),
+ * so the hooks are in place before the code that needs them runs.
  */
-async function installImportHooks(): Promise<void> {
-  await installRequireHooks();
+function registerImportHooks(): void {
   if (importHooksInstalled) return;
   importHooksInstalled = true;
-  // The ES module build: the CommonJS build of tsx/esm/api looks for its loader at a path that does not exist.
-  (await import('tsx/esm/api')).register();
+  // What tsx/esm/api's register() does: stack traces through source maps, and tsx's ES module loader (which
+  // needs `data`: without it, tsx takes itself for a --loader and refuses).
+  process.setSourceMapsEnabled(true);
+  registerHooks(pathToFileURL(require.resolve('tsx/esm')).href, { parentURL: import.meta.url, data: {} });
   const resolveHook = `export async function resolve(specifier, context, next) {
     if (specifier === 'fabts') return { url: ${JSON.stringify(SELF_URL)}, shortCircuit: true };
     return next(specifier, context);
@@ -65,9 +78,10 @@ async function installImportHooks(): Promise<void> {
 }
 
 /**
- * The fabfile through require() alone, with no module hooks thread: what tsx does anyway for a fabfile that is
- * CommonJS, and for an ES module fabfile compiled to CommonJS. Undefined when that does not load it (top-level
- * await, an ES-module-only import ...): import() then loads it as it is, and reports the error if there is one.
+ * The fabfile through require() alone, with no module hooks thread unless its code imports dynamically: what
+ * tsx does anyway for a fabfile that is CommonJS, and for an ES module fabfile compiled to CommonJS. Undefined
+ * when that does not load it (top-level await, an ES-module-only import ...): import() then loads it as it is,
+ * and reports the error if there is one.
  */
 async function requireFabfile(path: string): Promise<Record<string, unknown> | undefined> {
   await installRequireHooks();
@@ -116,16 +130,20 @@ export interface LoadedFabfile {
 }
 
 /**
- * Imports the fabfile (its top-level env assignments land in env's fabfile layer) and collects its tasks.
- * `listOnly` (fab -l, -d: no task will run) tries require() first, which spares the module hooks thread.
+ * Loads the fabfile (its top-level env assignments land in env's fabfile layer) and collects its tasks:
+ * through require() when that works, which spares the module hooks thread (~110 ms of every `fab task`).
+ * An ES module `.ts` fabfile then runs as tsx compiles it to CommonJS, as `fab -l` always listed it
+ * (import.meta.url, dirname and filename work; top-level await makes it load through import()).
  */
-export async function loadFabfile(path: string, options: { listOnly?: boolean } = {}): Promise<LoadedFabfile> {
+export async function loadFabfile(path: string): Promise<LoadedFabfile> {
   envStore.writeLayer = 'fabfile';
   let exports: Record<string, unknown> | undefined;
   try {
-    if (options.listOnly) exports = await requireFabfile(path);
+    // An .mjs or .mts fabfile is an ES module by its very name: it is imported as one.
+    if (!/\.m[jt]s$/.test(path)) exports = await requireFabfile(path);
     if (!exports) {
-      await installImportHooks();
+      await installRequireHooks();
+      registerImportHooks();
       exports = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
     }
   } catch (error) {

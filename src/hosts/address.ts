@@ -58,7 +58,7 @@ export function settleHostname(name: string): string {
   const address = name.split('%')[0] ?? '';
   // Only a name with a colon can be IPv6: Node's isIPv6 compiles a large regexp on first use (~3 ms of every run).
   if (!(address.includes(':') ? isIPv6(address) : isIPv4(address))) return name.toLowerCase();
-  if (!isIPv6(name)) return name;
+  if (!name.includes(':') || !isIPv6(name)) return name;
   const zone = name.indexOf('%');
   const canonical = formatIPv6(zone === -1 ? name : name.slice(0, zone));
   if (canonical === undefined) return name;

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { events } from '../report/events.ts';
 import { SftpSession } from '../sftp/session.ts';
-import { bufferChunks, fileChunks, streamChunks, type ChunkReader } from '../sftp/sources.ts';
+import { bufferSource, fileSource, streamSource, type ByteSource } from '../sftp/sources.ts';
 import { stagingName } from '../sftp/temp-names.ts';
 import { ensureRemoteDir, removeRemoteTree } from '../sftp/tree.ts';
 import { DEFAULT_FILE_MODE, uploadAtomically, uploadPlain } from '../sftp/upload.ts';
@@ -33,13 +34,20 @@ export interface PutOptions {
   tempDir?: string;
 }
 
-/** Runs fn with a reader of the source's bytes, closing a local file afterwards. */
-async function withReader<T>(source: UploadSource, chunk: number, fn: (reader: ChunkReader) => Promise<T>): Promise<T> {
-  if (source.kind === 'buffer') return fn(bufferChunks(source.data, chunk));
-  if (source.kind === 'stream') return fn(streamChunks(source.stream, chunk));
+/**
+ * A local file this small is read at once, synchronously: open, read and close through the thread pool are
+ * three round trips per file, most of the client's time in a tree of small files.
+ */
+const READ_AT_ONCE = 64 * 1024;
+
+/** Runs fn with the bytes of a planned upload, closing a local file afterwards. */
+async function withReader<T>(source: UploadSource, size: number, fn: (reader: ByteSource) => Promise<T>): Promise<T> {
+  if (source.kind === 'buffer') return fn(bufferSource(source.data));
+  if (source.kind === 'stream') return fn(streamSource(source.stream));
+  if (size >= 0 && size <= READ_AT_ONCE) return fn(bufferSource(readFileSync(source.path)));
   const file = await open(source.path, 'r');
   try {
-    return await fn(fileChunks(file, chunk));
+    return await fn(fileSource(file, size));
   } finally {
     await file.close();
   }
@@ -52,9 +60,13 @@ function trackUpload<T extends { bytes: number }>(host: string, file: PlannedUpl
 async function putDirect(session: SftpSession, host: string, plan: PutPlan): Promise<TransferredFile[]> {
   const created: PutPlan['dirs'] = [];
   for (const dir of plan.dirs) if (await ensureRemoteDir(session, dir.remote)) created.push(dir);
+  // In a directory made just now there is nothing to replace: no need to look before writing.
+  const madeNow = new Set(created.map((dir) => dir.remote));
   const files = await mapLimit(plan.files, FILES_AT_ONCE, (file) =>
     trackUpload(host, file, (onProgress) =>
-      withReader(file.source, session.writeChunk, (reader) => uploadAtomically(session, reader, file.remote, { mode: file.mode, onProgress })),
+      withReader(file.source, file.size, (reader) =>
+        uploadAtomically(session, reader, file.remote, { mode: file.mode, onProgress, fresh: madeNow.has(posix.dirname(file.remote)) }),
+      ),
     ).then((written) => {
       if (!written.ownerKept) events.emit({ kind: 'warning', host, message: `put: ${written.path} now belongs to the login user; its old owner could not be kept (use { useSudo: true } to keep it)` });
       return { local: file.local, remote: written.path, bytes: written.bytes, mode: written.mode };
@@ -80,7 +92,7 @@ async function putWithSudo(session: SftpSession, op: string, host: string, plan:
     const staged = await mapLimit(plan.files, FILES_AT_ONCE, (file, index) =>
       trackUpload(host, file, async (onProgress) => {
         const path = `${staging}/${index}`;
-        const bytes = await withReader(file.source, session.writeChunk, (reader) => uploadPlain(session, reader, path, { mode: shared ? 0o644 : 0o600, onProgress }));
+        const bytes = await withReader(file.source, file.size, (reader) => uploadPlain(session, reader, path, { mode: shared ? 0o644 : 0o600, onProgress }));
         return { staged: path, bytes };
       }),
     );
@@ -89,7 +101,7 @@ async function putWithSudo(session: SftpSession, op: string, host: string, plan:
       plan.files.map((file, index) => ({ staged: staged[index]!.staged, target: file.remote, mode: file.mode, tag: randomBytes(4).toString('hex') })),
     );
     const scriptPath = `${staging}/install.sh`;
-    await uploadPlain(session, bufferChunks(Buffer.from(script), session.writeChunk), scriptPath, { mode: shared ? 0o644 : 0o600 });
+    await uploadPlain(session, bufferSource(Buffer.from(script)), scriptPath, { mode: shared ? 0o644 : 0o600 });
     const { stdout } = await privileged(op, host, `/bin/sh ${quote(scriptPath)}`, { code: 'TRANSFER' });
     const written = stdout.split('\0').filter(Boolean);
     return plan.files.map((file, index) => {

@@ -1,5 +1,5 @@
 import type { SftpSession } from './session.ts';
-import type { ChunkReader } from './sources.ts';
+import type { ByteSource } from './sources.ts';
 
 /**
  * Requests kept in flight per file. With OpenSSH's 255 KiB chunks, 32 requests are 8 MiB in flight: enough
@@ -19,66 +19,89 @@ export interface ByteSink {
   write(data: Buffer, length: number, position: number): Promise<void>;
 }
 
+/** Reads below this size use a buffer of their own size rather than a pooled full-chunk one. */
+const SMALL_READ = 64 * 1024;
+
+/** The first error rejects; later ones are dropped. `failed()` tells whether it has happened. */
+function failOnce(reject: (error: unknown) => void): { fail: (error: unknown) => void; failed: () => boolean } {
+  let failed = false;
+  return {
+    fail: (error) => {
+      if (failed) return;
+      failed = true;
+      reject(error);
+    },
+    failed: () => failed,
+  };
+}
+
 function aborted(signal: AbortSignal | undefined): Error | undefined {
   if (!signal?.aborted) return undefined;
   return signal.reason instanceof Error ? signal.reason : new Error('the transfer was cancelled');
 }
 
 /**
- * Writes everything the reader yields to an open remote handle with many WRITE requests in flight.
- * Resolves the number of bytes written once the server has confirmed every one.
+ * Writes everything the source yields to an open remote handle with many WRITE requests in flight. Each
+ * request has a buffer of its own from the session's pool: the source reads straight into it, behind room
+ * for the request header, and it goes back to the pool when the server has answered. Resolves the number
+ * of bytes written once the server has confirmed every one.
  */
-export function writeAll(session: SftpSession, handle: Buffer, path: string, reader: ChunkReader, options: PipelineOptions = {}): Promise<number> {
+export function writeAll(session: SftpSession, handle: Buffer, path: string, source: ByteSource, options: PipelineOptions = {}): Promise<number> {
   const limit = Math.max(1, options.inFlight ?? REQUESTS_IN_FLIGHT);
-  return new Promise<number>((resolve, reject) => {
-    let position = 0;
-    let confirmed = 0;
-    let active = 0;
-    let ended = false;
-    let failed = false;
-    let pumping = false;
-
-    const fail = (error: unknown) => {
-      if (failed) return;
-      failed = true;
-      reject(error);
-    };
-    const finishIfDone = () => {
-      if (!failed && ended && active === 0) resolve(position);
-    };
-    const pump = async () => {
-      if (pumping || failed) return;
-      pumping = true;
-      try {
-        while (!failed && !ended && active < limit) {
-          const stop = aborted(options.signal);
-          if (stop) return fail(stop);
-          const piece = await reader.next();
-          if (failed) return;
-          if (!piece) {
-            ended = true;
-            break;
+  const headroom = session.writeHeadroom(handle);
+  const size = headroom + session.writeChunk;
+  return session.buffers.during(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        let written = 0;
+        let confirmed = 0;
+        let active = 0;
+        const { fail, failed } = failOnce(reject);
+        const settled = (buffer: Buffer) => {
+          active--;
+          session.buffers.give(buffer);
+        };
+        const send = (buffer: Buffer, position: number, length: number) => {
+          written += length;
+          session.writeFrom(handle, path, buffer, headroom, length, position).then(
+            () => {
+              settled(buffer);
+              confirmed += length;
+              options.onProgress?.(confirmed);
+              pump();
+            },
+            (error) => {
+              settled(buffer);
+              fail(error);
+            },
+          );
+        };
+        const pump = () => {
+          while (!failed() && active < limit && source.ready()) {
+            const stop = aborted(options.signal);
+            if (stop) return fail(stop);
+            active++;
+            const buffer = session.buffers.take(size);
+            source.read(buffer.subarray(headroom, size)).then(
+              (piece) => {
+                if (failed() || !piece) {
+                  settled(buffer);
+                  return failed() ? undefined : pump();
+                }
+                send(buffer, piece.position, piece.length);
+                pump();
+              },
+              (error) => {
+                settled(buffer);
+                fail(error);
+              },
+            );
           }
-          const at = position;
-          position += piece.length;
-          active++;
-          session.write(handle, path, piece, 0, piece.length, at).then(() => {
-            active--;
-            confirmed += piece.length;
-            options.onProgress?.(confirmed);
-            if (ended) finishIfDone();
-            else void pump();
-          }, fail);
-        }
-        finishIfDone();
-      } catch (error) {
-        fail(error);
-      } finally {
-        pumping = false;
-      }
-    };
-    void pump();
-  });
+          if (!failed() && active === 0 && source.done()) resolve(written);
+        };
+        pump();
+      }),
+  );
 }
 
 /**
@@ -88,53 +111,51 @@ export function writeAll(session: SftpSession, handle: Buffer, path: string, rea
 export function readAll(session: SftpSession, handle: Buffer, path: string, size: number, sink: ByteSink, options: PipelineOptions = {}): Promise<number> {
   const limit = Math.max(1, options.inFlight ?? REQUESTS_IN_FLIGHT);
   const chunk = session.readChunk;
-  return new Promise<number>((resolve, reject) => {
-    const retries: { at: number; length: number }[] = [];
-    const spare: Buffer[] = [];
-    let next = 0;
-    let stored = 0;
-    let active = 0;
-    let failed = false;
-
-    const fail = (error: unknown) => {
-      if (failed) return;
-      failed = true;
-      reject(error);
-    };
-    const take = (): { at: number; length: number } | undefined => {
-      const retry = retries.pop();
-      if (retry) return retry;
-      if (next >= size) return undefined;
-      const range = { at: next, length: Math.min(chunk, size - next) };
-      next += range.length;
-      return range;
-    };
-    const pump = () => {
-      while (!failed && active < limit) {
-        const stop = aborted(options.signal);
-        if (stop) return fail(stop);
-        const range = take();
-        if (!range) break;
-        active++;
-        // Buffers of requests still in flight are never reused: ssh2 fills them when the reply comes.
-        const buffer = spare.pop() ?? Buffer.allocUnsafe(chunk);
-        session
-          .read(handle, path, buffer, 0, range.length, range.at)
-          .then(async (bytes) => {
-            if (failed) return;
-            if (bytes === 0) throw new Error(`the file ended at ${range.at} bytes, not ${size}: it changed while being read`);
-            if (bytes < range.length) retries.push({ at: range.at + bytes, length: range.length - bytes });
-            await sink.write(buffer, bytes, range.at);
-            spare.push(buffer);
-            active--;
-            stored += bytes;
-            options.onProgress?.(stored);
-            pump();
-          })
-          .catch(fail);
-      }
-      if (!failed && active === 0 && retries.length === 0 && next >= size) resolve(stored);
-    };
-    pump();
-  });
+  return session.buffers.during(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const retries: { at: number; length: number }[] = [];
+        let next = 0;
+        let stored = 0;
+        let active = 0;
+        const { fail, failed } = failOnce(reject);
+        const take = (): { at: number; length: number } | undefined => {
+          const retry = retries.pop();
+          if (retry) return retry;
+          if (next >= size) return undefined;
+          const range = { at: next, length: Math.min(chunk, size - next) };
+          next += range.length;
+          return range;
+        };
+        const pump = () => {
+          while (!failed() && active < limit) {
+            const stop = aborted(options.signal);
+            if (stop) return fail(stop);
+            const range = take();
+            if (!range) break;
+            active++;
+            // A buffer goes back to the pool only after its reply came: ssh2 fills it when the reply comes.
+            // Small reads (small files, a last piece) take a small buffer of Node's own pool instead.
+            const pooled = range.length >= SMALL_READ;
+            const buffer = pooled ? session.buffers.take(chunk) : Buffer.allocUnsafe(range.length);
+            session
+              .read(handle, path, buffer, 0, range.length, range.at)
+              .then(async (bytes) => {
+                if (failed()) return;
+                if (bytes === 0) throw new Error(`the file ended at ${range.at} bytes, not ${size}: it changed while being read`);
+                if (bytes < range.length) retries.push({ at: range.at + bytes, length: range.length - bytes });
+                await sink.write(buffer, bytes, range.at);
+                if (pooled) session.buffers.give(buffer);
+                active--;
+                stored += bytes;
+                options.onProgress?.(stored);
+                pump();
+              })
+              .catch(fail);
+          }
+          if (!failed() && active === 0 && retries.length === 0 && next >= size) resolve(stored);
+        };
+        pump();
+      }),
+  );
 }

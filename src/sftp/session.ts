@@ -1,4 +1,7 @@
 import type { Attributes, FileEntryWithStats, InputAttributes, OpenMode, SFTPWrapper, Stats } from 'ssh2';
+import { BufferPool } from './buffer-pool.ts';
+import { canWriteInPlace, reassembleDataInto, writeHeadroom, writeRequest } from './fast-path.ts';
+import { REQUESTS_IN_FLIGHT } from './pipeline.ts';
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02), as ssh2 puts them on an error's `code`. */
 export const SFTP_STATUS = {
@@ -54,6 +57,10 @@ export class SftpSession {
   private homeDir: Promise<string> | undefined;
   readonly readChunk: number;
   readonly writeChunk: number;
+  /** Request buffers of this session's transfers (see pipeline.ts). */
+  readonly buffers = new BufferPool(2 * REQUESTS_IN_FLIGHT);
+  /** Whether WRITE requests are framed in the caller's buffer (fast-path.ts) rather than copied by ssh2. */
+  readonly writesInPlace: boolean;
 
   static for(sftp: SFTPWrapper): SftpSession {
     let session = SftpSession.sessions.get(sftp);
@@ -65,7 +72,18 @@ export class SftpSession {
     const limits = sftp as unknown as Limits;
     this.readChunk = positive(limits._maxReadLen) ?? FALLBACK_CHUNK;
     this.writeChunk = positive(limits._maxWriteLen) ?? FALLBACK_CHUNK;
+    this.writesInPlace = canWriteInPlace(sftp);
+    reassembleDataInto(sftp);
+    const lost = () => (this.lost = true);
+    sftp.once('end', lost);
+    sftp.once('close', lost);
   }
+
+  /**
+   * Set when the session ended (the connection dropped, or the server closed it). ssh2 would take a request
+   * after that and never answer it: a transfer cleaning up after the drop (close, unlink) would wait forever.
+   */
+  private lost = false;
 
   /** Whether the server offered an extension (e.g. `posix-rename@openssh.com`). */
   has(extension: string): boolean {
@@ -78,6 +96,7 @@ export class SftpSession {
         if (!error) return resolve(value as T);
         reject(new SftpError(op, path, typeof error.code === 'number' ? error.code : undefined, error.message));
       };
+      if (this.lost) return reject(new SftpError(op, path, SFTP_STATUS.CONNECTION_LOST, 'the connection was lost'));
       try {
         start(done);
       } catch (error) {
@@ -99,7 +118,7 @@ export class SftpSession {
     return this.call('read', path, (done) => this.sftp.read(handle, buffer, offset, length, position, (error, bytes) => done(error, bytes)));
   }
 
-  /** Sends a WRITE; the data is copied into the request before this returns, so the caller may reuse its buffer. */
+  /** Sends a WRITE; ssh2 copies the data into the request before this returns, so the caller may reuse its buffer. */
   write(handle: Buffer, path: string, buffer: Buffer, offset: number, length: number, position: number): Promise<void> {
     return this.call('write', path, (done) => this.sftp.write(handle, buffer, offset, length, position, (error) => done(error)));
   }
@@ -109,6 +128,21 @@ export class SftpSession {
     if (this.sftp.ext_openssh_fstatvfs === undefined || !this.has('fstatvfs@openssh.com')) return undefined;
     const info = await this.call<{ f_frsize: number | bigint; f_bavail: number | bigint }>('fstatvfs', path, (done) => this.sftp.ext_openssh_fstatvfs(handle, done));
     return Number(info.f_bavail) * Number(info.f_frsize);
+  }
+
+  /** Bytes writeFrom() needs free ahead of the data in its buffer. */
+  writeHeadroom(handle: Buffer): number {
+    return this.writesInPlace ? writeHeadroom(handle) : 0;
+  }
+
+  /**
+   * Sends a WRITE of buffer[headroom, headroom + length), headroom being writeHeadroom(handle): the request
+   * may be framed in place, so the buffer (its head included) must stay untouched until this resolves.
+   */
+  writeFrom(handle: Buffer, path: string, buffer: Buffer, headroom: number, length: number, position: number): Promise<void> {
+    if (!this.writesInPlace) return this.write(handle, path, buffer, headroom, length, position);
+    const start = headroom - writeHeadroom(handle);
+    return this.call('write', path, (done) => writeRequest(this.sftp, handle, buffer.subarray(start), length, position, (error) => done(error)));
   }
 
   fstat(handle: Buffer, path: string): Promise<Stats> {

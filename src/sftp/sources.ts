@@ -1,90 +1,103 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
-/**
- * Hands out the bytes to upload, in order, in pieces of at most `chunk` bytes. A piece is only valid until
- * the next call to next(): the pipeline copies it into a WRITE request at once, so buffers are reused.
- */
-export interface ChunkReader {
-  next(): Promise<Buffer | undefined>;
+/** A piece of the upload: `length` bytes for `position` in the remote file, already in the caller's buffer. */
+export interface Piece {
+  position: number;
+  length: number;
 }
 
-/** Local file reads in blocks of several chunks: fewer trips through libuv's thread pool. */
-const CHUNKS_PER_READ = 4;
+/**
+ * The bytes to upload, read straight into the buffers the WRITE requests are sent from (no copy in between).
+ * The pipeline calls read() while ready() says so, several at once when the source allows it.
+ */
+export interface ByteSource {
+  /** Whether read() may be called now (false while the source waits for reads in flight, or has ended). */
+  ready(): boolean;
+  /** Whether every byte has been handed out (known once a read came back short or empty). */
+  done(): boolean;
+  /** Fills target from its start; resolves where those bytes belong, or undefined when there were none left. */
+  read(target: Buffer): Promise<Piece | undefined>;
+}
 
 /**
- * A local file in chunks. Two blocks take turns: while the pipeline sends one, the next is already being
- * read, so issuing requests never waits for the disk (or the thread pool) when the data is cached.
+ * A local file, read with positional reads, several in flight while they lie within the size the file had
+ * when planned; past it, one read at a time finds the end (a file may grow while it is uploaded). A file
+ * that shrank under a read already sent further on is an error, not a file with a hole.
  */
-export function fileChunks(file: FileHandle, chunk: number): ChunkReader {
-  const size = chunk * CHUNKS_PER_READ;
-  const blocks = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
-  let position = 0;
-  let turn = 0;
-  const readBlock = (block: Buffer): Promise<Buffer> => {
-    const at = position;
-    position += size;
-    const reading = file.read(block, 0, size, at).then(({ bytesRead }) => block.subarray(0, bytesRead));
-    reading.catch(() => {}); // a read ahead nobody waits for (the upload failed) must not crash the process
-    return reading;
-  };
-  let next: Promise<Buffer> = readBlock(blocks[0]!);
-  let current: Buffer | undefined;
-  let offset = 0;
+export function fileSource(file: FileHandle, expectedSize: number): ByteSource {
+  let next = 0;
+  let end = Infinity;
+  let furthest = 0;
+  let reading = 0;
+  const changed = () => new Error('the local file changed while being read; upload it again');
   return {
-    async next() {
-      if (!current || offset >= current.length) {
-        if (current && current.length < size) return undefined;
-        current = await next;
-        offset = 0;
-        if (current.length === 0) return undefined;
-        // The block handed out before this one has been copied into its requests: it may be refilled.
-        turn ^= 1;
-        next = current.length === size ? readBlock(blocks[turn]!) : Promise.resolve(Buffer.alloc(0));
+    ready: () => next < end && (next < expectedSize || reading === 0),
+    done: () => next >= end,
+    async read(target) {
+      const position = next;
+      next += target.length;
+      reading++;
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await file.read(target, 0, target.length, position));
+      } finally {
+        reading--;
       }
-      const piece = current.subarray(offset, offset + chunk);
-      offset += piece.length;
-      return piece;
+      if (bytesRead < target.length) end = Math.min(end, position + bytesRead);
+      if (bytesRead > 0) furthest = Math.max(furthest, position + bytesRead);
+      if (furthest > end) throw changed();
+      return bytesRead > 0 ? { position, length: bytesRead } : undefined;
     },
   };
 }
 
-export function bufferChunks(data: Buffer, chunk: number): ChunkReader {
+export function bufferSource(data: Buffer): ByteSource {
   let offset = 0;
   return {
-    async next() {
-      if (offset >= data.length) return undefined;
-      const piece = data.subarray(offset, offset + chunk);
-      offset += piece.length;
-      return piece;
+    ready: () => offset < data.length,
+    done: () => offset >= data.length,
+    async read(target) {
+      const position = offset;
+      const length = data.copy(target, 0, offset, Math.min(data.length, offset + target.length));
+      offset += length;
+      return length > 0 ? { position, length } : undefined;
     },
   };
 }
 
-/** A readable stream regrouped into full chunks (a stream's own pieces are often far smaller). */
-export function streamChunks(stream: Readable, chunk: number): ChunkReader {
+/** A readable stream, one read at a time, each filling its buffer as far as the stream gives (its own pieces are often far smaller). */
+export function streamSource(stream: Readable): ByteSource {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
-  let held: Buffer[] = [];
-  let heldBytes = 0;
+  let held: Buffer | undefined;
+  let position = 0;
   let ended = false;
+  let reading = false;
   return {
-    async next() {
-      while (!ended && heldBytes < chunk) {
-        const { value, done } = await iterator.next();
-        if (done) {
-          ended = true;
-          break;
+    ready: () => !ended && !reading,
+    done: () => ended,
+    async read(target) {
+      reading = true;
+      let filled = 0;
+      try {
+        while (filled < target.length) {
+          if (!held || held.length === 0) {
+            const { value, done } = await iterator.next();
+            if (done) {
+              ended = true;
+              break;
+            }
+            held = typeof value === 'string' ? Buffer.from(value) : value;
+          }
+          const length = held.copy(target, filled);
+          held = held.subarray(length);
+          filled += length;
         }
-        const piece = typeof value === 'string' ? Buffer.from(value) : value;
-        held.push(piece);
-        heldBytes += piece.length;
+      } finally {
+        reading = false;
       }
-      if (heldBytes === 0) return undefined;
-      const all = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
-      const piece = all.subarray(0, chunk);
-      const rest = all.subarray(piece.length);
-      held = rest.length > 0 ? [rest] : [];
-      heldBytes = rest.length;
+      const piece = filled > 0 ? { position, length: filled } : undefined;
+      position += filled;
       return piece;
     },
   };

@@ -3,7 +3,7 @@ import type { Stats } from 'ssh2';
 import { registerCleanup } from '../util/cleanup.ts';
 import { writeAll, type PipelineOptions } from './pipeline.ts';
 import { SFTP_STATUS, SftpError, permissionBits, type SftpSession } from './session.ts';
-import type { ChunkReader } from './sources.ts';
+import type { ByteSource } from './sources.ts';
 import { tempNameBeside } from './temp-names.ts';
 
 /** Mode of a new file when nothing says otherwise (what `umask 022` gives). */
@@ -12,6 +12,8 @@ export const DEFAULT_FILE_MODE = 0o644;
 export interface AtomicUploadOptions extends PipelineOptions {
   /** Permission bits of the result; default: those of the file replaced, else 0644. */
   mode?: number;
+  /** The target's directory was just made by this transfer: nothing is there to resolve or replace. */
+  fresh?: boolean;
 }
 
 export interface AtomicUploadResult {
@@ -23,21 +25,26 @@ export interface AtomicUploadResult {
   ownerKept: boolean;
 }
 
-/** Where writing to `target` must land: through a symlink to the file it names, as writing in place would. */
-async function resolveTarget(session: SftpSession, target: string): Promise<string> {
+/**
+ * Where writing to `target` must land (through a symlink, to the file it names, as writing in place would),
+ * and what is there now: one lstat when the target is not a link (lstat and stat then agree).
+ */
+async function resolveTarget(session: SftpSession, target: string): Promise<{ path: string; replaced: Stats | undefined }> {
   const link = await session.statOrNone(target, false);
-  if (!link?.isSymbolicLink()) return target;
+  if (!link?.isSymbolicLink()) return { path: target, replaced: link };
+  let path: string;
   try {
-    return await session.realpath(target);
+    path = await session.realpath(target);
   } catch {
     // A dangling link: write the file it names.
     const pointee = await session.readlink(target);
-    return posix.resolve(posix.dirname(target), pointee);
+    path = posix.resolve(posix.dirname(target), pointee);
   }
+  return { path, replaced: await session.statOrNone(path) };
 }
 
-async function keepOwner(session: SftpSession, handle: Buffer, temp: string, written: Stats, replaced: Stats | undefined): Promise<boolean> {
-  if (!replaced || (written.uid === replaced.uid && written.gid === replaced.gid)) return true;
+/** Gives the temp file the replaced file's owner and group; false when the server refuses (not root). */
+async function keepOwner(session: SftpSession, handle: Buffer, temp: string, replaced: Stats): Promise<boolean> {
   try {
     await session.fsetstat(handle, temp, { uid: replaced.uid, gid: replaced.gid });
     return true;
@@ -62,16 +69,18 @@ async function explainWriteFailure(session: SftpSession, handle: Buffer | undefi
  * confirmed and the size checked, so readers see the old file or the new one, never a part. On failure,
  * and on interrupt (see util/cleanup.ts), the temp file is removed and the old file stays as it was.
  */
-export async function uploadAtomically(session: SftpSession, source: ChunkReader, target: string, options: AtomicUploadOptions = {}): Promise<AtomicUploadResult> {
-  const path = await resolveTarget(session, target);
-  const replaced = await session.statOrNone(path);
+export async function uploadAtomically(session: SftpSession, source: ByteSource, target: string, options: AtomicUploadOptions = {}): Promise<AtomicUploadResult> {
+  const { path, replaced } = options.fresh ? { path: target, replaced: undefined } : await resolveTarget(session, target);
   if (replaced?.isDirectory()) throw new SftpError('open', path, undefined, 'is a directory');
+  const mode = options.mode ?? (replaced ? permissionBits(replaced) : DEFAULT_FILE_MODE);
   const temp = tempNameBeside(path, '.tmp');
   const cancel = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal;
   // Errors name the target, not the temp name the user never asked for.
   const aboutTarget = (error: unknown) => (error instanceof SftpError && error.path === temp ? new SftpError(error.op, path, error.status, error.message) : error);
-  const opened = await session.open(temp, 'wx', { mode: 0o600 }).catch((error) => Promise.reject(aboutTarget(error)));
+  // Made with the final permission bits (no one may read it who could not read the result), so that a new file
+  // usually needs no fsetstat: the server's umask may take bits away, and fsetstat below then sets them exactly.
+  const opened = await session.open(temp, 'wx', { mode: mode & 0o777 }).catch((error) => Promise.reject(aboutTarget(error)));
   let handle: Buffer | undefined = opened;
   const unregister = registerCleanup(async () => {
     cancel.abort(new Error('interrupted'));
@@ -81,9 +90,10 @@ export async function uploadAtomically(session: SftpSession, source: ChunkReader
     const bytes = await writeAll(session, opened, temp, source, { ...options, signal });
     const written = await session.fstat(opened, temp);
     if (written.size !== bytes) throw new SftpError('write', path, undefined, `the server has ${written.size} bytes where ${bytes} were sent`);
-    const ownerKept = await keepOwner(session, opened, temp, written, replaced);
-    const mode = options.mode ?? (replaced ? permissionBits(replaced) : DEFAULT_FILE_MODE);
-    await session.fsetstat(opened, temp, { mode });
+    const ownerChanged = replaced !== undefined && (written.uid !== replaced.uid || written.gid !== replaced.gid);
+    const ownerKept = ownerChanged ? await keepOwner(session, opened, temp, replaced) : true;
+    // After a change of owner (which may clear setuid/setgid bits), and whenever the bits differ.
+    if (ownerChanged || permissionBits(written) !== mode) await session.fsetstat(opened, temp, { mode });
     handle = undefined;
     await session.close(opened, temp);
     await session.rename(temp, path);
@@ -99,7 +109,7 @@ export async function uploadAtomically(session: SftpSession, source: ChunkReader
 }
 
 /** Writes a file as is (a staging copy nobody else reads): no temp name, size checked. */
-export async function uploadPlain(session: SftpSession, source: ChunkReader, path: string, options: AtomicUploadOptions = {}): Promise<number> {
+export async function uploadPlain(session: SftpSession, source: ByteSource, path: string, options: AtomicUploadOptions = {}): Promise<number> {
   const handle = await session.open(path, 'w', { mode: options.mode ?? 0o600 });
   let bytes: number;
   try {

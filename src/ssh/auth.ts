@@ -19,7 +19,6 @@
  * are skipped silently, like OpenSSH.
  */
 import { stat } from 'node:fs/promises';
-import ssh2 from 'ssh2';
 import type {
   AgentAuthMethod,
   AnyAuthMethod,
@@ -30,9 +29,11 @@ import type {
   Prompt,
 } from 'ssh2';
 import { FabError } from '../errors.ts';
+import { loadAgents } from './ssh2-modules.ts';
 import { DEFAULT_IDENTITIES, KeyLoadError, displayPath, expandHome, inspectPrivateKey, loadPrivateKey, type KeyFileInfo } from './keys.ts';
 
-const { BaseAgent, createAgent } = ssh2;
+
+const { BaseAgent, createAgent } = loadAgents();
 
 export interface AuthOptions {
   /** The host as the user names it (used in messages and FabError.host). */

@@ -1,5 +1,4 @@
-import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
+import type { Duplex, Writable } from 'node:stream';
 import type { Client as ClientType, ConnectConfig, NegotiatedAlgorithms } from 'ssh2';
 import { env } from '../env/env.ts';
 import { FabError } from '../errors.ts';
@@ -8,10 +7,16 @@ import { createAuthHandler, isRecoverableAuthError } from './auth.ts';
 import { passphraseFor } from './credentials.ts';
 import { makeHostVerifier } from './host-key-policy.ts';
 import { startProxyCommand } from './proxy-command.ts';
-import { openSocket } from './socket.ts';
+import { PacketArena, useArenaForCiphers } from './packet-arena.ts';
+import { queueUntilHandshakeDone } from './rekey-queue.ts';
+import { loadClient } from './ssh2-modules.ts';
+import { openSocket, ringOf } from './socket.ts';
+import { ssh2InternalsKnown } from './ssh2-internals.ts';
+import { wrapTransportWrites } from './transport-writes.ts';
+
+const Client = loadClient();
 import type { ConnectTarget } from './target.ts';
 
-const { Client } = ssh2;
 
 /** How ssh2 says the server closed the connection before sending its SSH banner. */
 const CLOSED_BEFORE_BANNER = 'Connection lost before handshake';
@@ -123,7 +128,11 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
       if (!proxy) return settle(connectError(target, error));
       void proxy.failure().then((why) => settle(connectError(target, why ? new Error(why) : error)));
     };
-    client.once('ready', () => settle(undefined));
+    client.once('ready', () => {
+      // From now on, bulk reads may land in the socket's ring (receive-ring.ts).
+      if (sock) ringOf(sock)?.payloadsLeaveRing(client);
+      settle(undefined);
+    });
     // A persistent listener: ssh2 also emits errors it recovers from during auth (an absent agent,
     // a key it cannot use), and a later error with no listener would crash the process.
     client.on('error', (error: Error & { level?: string }) => {
@@ -137,6 +146,12 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
       transportFailed(new Error('connection closed during the handshake'));
     });
     client.connect(config);
+    // ssh2 made its protocol object in connect(): from the first cipher on, packets come from the arena.
+    const protocol = (client as unknown as { _protocol?: object })._protocol;
+    const adapt = ssh2InternalsKnown() && protocol !== undefined;
+    if (adapt) queueUntilHandshakeDone(protocol);
+    const arena = adapt ? new PacketArena() : undefined;
+    wrapTransportWrites(sock as Writable, arena && protocol && useArenaForCiphers(protocol, arena) ? arena : undefined);
   });
 }
 

@@ -6,19 +6,13 @@
  * `BEGIN ENCRYPTED PRIVATE KEY`, as written by OpenSSL 3 and `ssh-keygen -m PKCS8`), which ssh2 does not
  * read and which is converted here with node:crypto.
  */
-import { createPrivateKey, randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes, sign as signWith, type KeyObject } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import type { ParsedKey } from 'ssh2';
 import { FabError } from '../errors.ts';
-
-const require = createRequire(import.meta.url);
-/**
- * ssh2's key parser, loaded on first use: this module is on every `fab`'s start-up path (expandHome), and
- * loading ssh2 costs ~20 ms that `fab -l` and local-only runs never need.
- */
-const utils = { parseKey: (...args: Parameters<typeof import('ssh2').utils.parseKey>) => (require('ssh2') as typeof import('ssh2')).utils.parseKey(...args) };
+import { parseKey } from './ssh2-modules.ts';
 
 /**
  * Keys tried when no identity is forced off (`-k`) -- ED25519 first, then ECDSA, then RSA.
@@ -134,7 +128,7 @@ function publicFromBlob(blob: Buffer): ParsedKey | undefined {
   const len = blob.readUInt32BE(0);
   if (len === 0 || len > 64 || 4 + len > blob.length) return undefined;
   const type = blob.toString('latin1', 4, 4 + len);
-  const parsed = utils.parseKey(`${type} ${blob.toString('base64')}`);
+  const parsed = parseKey(`${type} ${blob.toString('base64')}`);
   return parsed instanceof Error ? undefined : parsed;
 }
 
@@ -166,7 +160,7 @@ function opensshHeaderPublicBlob(text: string): Buffer | undefined {
 async function publicFromPubFile(file: string): Promise<ParsedKey | undefined> {
   try {
     const text = await readFile(file + '.pub', 'utf8');
-    const parsed = utils.parseKey(text);
+    const parsed = parseKey(text);
     return parsed instanceof Error ? undefined : parsed;
   } catch {
     return undefined;
@@ -222,7 +216,7 @@ function convertPkcs8(text: string, passphrase: string | undefined): ParsedKey |
     default:
       return new Error(`${key.asymmetricKeyType ?? 'unknown'} keys are not supported`);
   }
-  return utils.parseKey(pem);
+  return parseKey(pem);
 }
 
 function unsupported(file: string, detail: string): KeyLoadError {
@@ -275,6 +269,46 @@ function badPassphrase(file: string): KeyLoadError {
  * "none given" (an encrypted key then throws reason 'needs-passphrase').
  */
 function parsePrivate(text: string, file: string, passphrase: string | undefined): ParsedKey {
+  return signingOnce(parseUnsigned(text, file, passphrase));
+}
+
+/** The hash each key type signs with when ssh2 names none (as ssh2's key parser sets it; ed25519 hashes itself). */
+const DEFAULT_HASH: Record<string, string | null> = {
+  'ssh-ed25519': null,
+  'ecdsa-sha2-nistp256': 'sha256',
+  'ecdsa-sha2-nistp384': 'sha384',
+  'ecdsa-sha2-nistp521': 'sha512',
+  'ssh-rsa': 'sha1',
+  'ssh-dss': 'sha1',
+};
+
+/**
+ * ssh2 signs with the key's PEM text, which OpenSSL 3 decodes anew for every signature (~0.5 ms of CPU, most of
+ * it looking up decoders): one signature per connection. Here the key signs with a KeyObject made once, with
+ * the same hash and the same result (or Error) as ssh2's sign().
+ */
+function signingOnce(key: ParsedKey): ParsedKey {
+  const pem = key.getPrivatePEM();
+  const hash = DEFAULT_HASH[key.type];
+  if (!pem || hash === undefined) return key;
+  let keyObject: KeyObject;
+  try {
+    keyObject = createPrivateKey(pem);
+  } catch {
+    return key;
+  }
+  // ssh2's own sign() returns the Error rather than throwing it (its callers check): so does this one.
+  (key as { sign: (data: Buffer | string, algo?: string) => Buffer | Error }).sign = (data, algo) => {
+    try {
+      return signWith(algo || hash, typeof data === 'string' ? Buffer.from(data) : data, keyObject);
+    } catch (error) {
+      return error as Error;
+    }
+  };
+  return key;
+}
+
+function parseUnsigned(text: string, file: string, passphrase: string | undefined): ParsedKey {
   const given = passphrase !== undefined && passphrase !== '' ? passphrase : undefined;
   if (text.includes(PKCS8_PLAIN) || text.includes(PKCS8_ENCRYPTED)) {
     const encrypted = text.includes(PKCS8_ENCRYPTED);
@@ -290,7 +324,7 @@ function parsePrivate(text: string, file: string, passphrase: string | undefined
     return parsed;
   }
 
-  const first = utils.parseKey(text);
+  const first = parseKey(text);
   if (!(first instanceof Error)) {
     if (!first.isPrivateKey()) throw publicKeyGiven(file);
     return first;
@@ -304,7 +338,7 @@ function parsePrivate(text: string, file: string, passphrase: string | undefined
   }
   // Encrypted.
   if (given === undefined) throw needsPassphrase(file);
-  const second = utils.parseKey(text, given);
+  const second = parseKey(text, given);
   if (second instanceof Error) {
     // We know the key is encrypted and well-formed enough to say so: a failure now is the passphrase.
     if (/passphrase|integrity|malformed|bad decrypt/i.test(second.message)) throw badPassphrase(file);
@@ -318,18 +352,50 @@ function parsePrivate(text: string, file: string, passphrase: string | undefined
  * 'missing', 'unreadable', 'not-a-key', 'public-key', 'unsupported', 'needs-passphrase' (encrypted, no
  * passphrase given; `err.needsPassphrase` is true), 'bad-passphrase'.
  */
-export async function loadPrivateKey(path: string, passphrase?: string): Promise<ParsedKey> {
+export function loadPrivateKey(path: string, passphrase?: string): Promise<ParsedKey> {
   const file = expandHome(path);
-  const text = await readKeyFile(file);
-  return parsePrivate(text, file, passphrase);
+  // Decrypting costs bcrypt rounds (~0.1 s of CPU): once per key and passphrase, not once per host.
+  const tag = passphrase === undefined ? 'none' : createHash('sha256').update(passphrase).digest('hex');
+  return cachedPerFile(file, `load:${tag}`, async () => parsePrivate(await readKeyFile(file), file, passphrase));
+}
+
+/**
+ * Parsed key files of this process, by file and what is asked of it, valid while the file's inode, size and
+ * mtime stay the same: a run over many hosts reads and parses each identity file once, not once per host.
+ * Failures are not kept (a missing key may appear, a passphrase may be retried).
+ */
+const parsed = new Map<string, { signature: string; value: Promise<unknown> }>();
+
+function cachedPerFile<T>(file: string, what: string, compute: () => Promise<T>): Promise<T> {
+  let st;
+  try {
+    st = statSync(file, { throwIfNoEntry: false });
+  } catch {
+    st = undefined;
+  }
+  if (!st) return compute(); // missing or unreadable: readKeyFile says so, in its words
+  const key = `${what}\0${file}`;
+  const signature = `${st.ino}:${st.size}:${st.mtimeMs}`;
+  const hit = parsed.get(key);
+  if (hit?.signature === signature) return hit.value as Promise<T>;
+  const value = compute();
+  parsed.set(key, { signature, value });
+  value.catch(() => {
+    if (parsed.get(key)?.value === value) parsed.delete(key);
+  });
+  return value;
 }
 
 /**
  * Look at a key file without a passphrase: is it usable now, and what is its public half?
  * Throws KeyLoadError for 'missing', 'unreadable', 'not-a-key', 'public-key', 'unsupported'.
  */
-export async function inspectPrivateKey(path: string): Promise<KeyFileInfo> {
+export function inspectPrivateKey(path: string): Promise<KeyFileInfo> {
   const file = expandHome(path);
+  return cachedPerFile(file, 'inspect', () => inspectKeyFile(file));
+}
+
+async function inspectKeyFile(file: string): Promise<KeyFileInfo> {
   const text = await readKeyFile(file);
   try {
     const privateKey = parsePrivate(text, file, undefined);

@@ -21,8 +21,8 @@
  * `hostKeyAlgorithmsFor()` (ssh2 `algorithms.serverHostKey`).
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { open, readFile, realpath, stat, mkdir } from 'node:fs/promises';
+import { constants as fsConstants, statSync } from 'node:fs';
+import { open, readFile, realpath, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface HostKey {
@@ -201,7 +201,9 @@ const parseCache = new Map<string, CachedFile>();
 async function loadFile(file: string): Promise<KnownHostEntry[]> {
   let st;
   try {
-    st = await stat(file);
+    // Synchronous: a stat of a local file is cheaper than a trip through the thread pool, and every connection
+    // checks its known_hosts files twice (algorithms to offer, then the key).
+    st = statSync(file);
   } catch (err) {
     if (isMissing(err)) return [];
     throw err;

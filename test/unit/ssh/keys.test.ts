@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_IDENTITIES, KeyLoadError, displayPath, expandHome, inspectPrivateKey, loadPrivateKey } from '../../../src/ssh/keys.ts';
 import { fingerprint } from '../../../src/ssh/known-hosts.ts';
+import { parseKey } from '../../../src/ssh/ssh2-modules.ts';
+import type { ParsedKey } from 'ssh2';
 
 const PASS = 'corr3ct-horse';
 const WRONG = 'wr0ng-guess';
@@ -60,11 +62,30 @@ describe('loadPrivateKey', () => {
       assert.equal(key.type, type);
       assert.ok(key.isPrivateKey());
       assert.equal(fingerprint(key.getPublicSSH()), keygenFingerprint(file + '.pub'));
-      // It signs, and the signature verifies with the public key from the .pub file.
-      const sig = key.sign(Buffer.from('data'));
-      assert.ok(Buffer.isBuffer(sig));
+      // It signs (with the key's own hash, and with one named, as ssh2 asks for rsa-sha2-*), and the signature
+      // verifies with the public key from the .pub file.
+      const pub = parseKey(readFileSync(file + '.pub', 'utf8')) as ParsedKey;
+      const data = Buffer.from('data to sign');
+      for (const hash of type === 'ssh-rsa' ? [undefined, 'sha256', 'sha512'] : [undefined]) {
+        const sig = key.sign(data, hash);
+        assert.ok(Buffer.isBuffer(sig), String(sig));
+        assert.equal(pub.verify(data, sig, hash), true, `${type} ${hash ?? 'default'} signature verifies`);
+      }
     });
   }
+
+  it('parses a key file once while it stays the same, and anew when it changes', async () => {
+    const file = keygen('id_once', ['-t', 'ed25519', '-N', '']);
+    const first = await loadPrivateKey(file);
+    assert.equal(await loadPrivateKey(file), first, 'the same key object: parsed once');
+    assert.equal((await inspectPrivateKey(file)).privateKey, (await inspectPrivateKey(file)).privateKey);
+    rmSync(file);
+    rmSync(`${file}.pub`);
+    keygen('id_once', ['-t', 'ed25519', '-N', '']);
+    const again = await loadPrivateKey(file);
+    assert.notEqual(again, first);
+    assert.notEqual(again.getPublicSSH().toString('base64'), first.getPublicSSH().toString('base64'), 'the new key');
+  });
 
   const encrypted: [string, string[]][] = [
     ['ed25519', ['-t', 'ed25519']],

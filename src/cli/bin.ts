@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { ExitCode, FabError } from '../errors.ts';
+import { enableCompileCache } from './compile-cache.ts';
 import { handleInterrupts } from './interrupt.ts';
 import { deferOptimizingCompiler } from './jit.ts';
 import { formatFatal, main } from './main.ts';
 
 deferOptimizingCompiler();
+enableCompileCache();
 
 // The only file that touches process.argv and process.exit.
 const argv = process.argv.slice(2);

@@ -4,6 +4,8 @@ const compiled = new Map<string, RegExp>();
 
 /** match_pattern(): the whole string against one pattern, case-sensitively. */
 export function matchPattern(text: string, pattern: string): boolean {
+  // Most patterns are plain names (`Host web1`): compare them, rather than compiling a regular expression each.
+  if (!pattern.includes('*') && !pattern.includes('?')) return text === pattern;
   let regex = compiled.get(pattern);
   if (regex === undefined) {
     const source = pattern.replace(/[.+^${}()|[\]\\*?]/g, (char) =>

@@ -67,13 +67,21 @@ export interface ResolveSshHostOptions {
   localHostname?: string;
 }
 
-/** The password-database account, as ssh uses it; a uid without one (some containers) falls back to the environment. */
-function localAccount(): { username: string; homedir: string } {
+let account: { username: string; homedir: string } | undefined;
+
+/**
+ * The password-database account, as ssh uses it; a uid without one (some containers) falls back to the environment.
+ * Read once a process (getpwuid reads /etc/passwd each time, and every host's resolution asks).
+ */
+export function localAccount(): { username: string; homedir: string } {
+  if (account) return account;
   try {
-    return userInfo();
+    const { username, homedir: home } = userInfo();
+    account = { username, homedir: home };
   } catch {
-    return { username: process.env.USER ?? process.env.LOGNAME ?? '', homedir: homedir() };
+    account = { username: process.env.USER ?? process.env.LOGNAME ?? '', homedir: homedir() };
   }
+  return account;
 }
 
 /**

@@ -212,6 +212,20 @@ async function loadFile(file: string): Promise<KnownHostEntry[]> {
   if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size && cached.ino === st.ino) {
     return cached.entries;
   }
+  // Connections opened together all find the cache empty: they share one read.
+  const key = `${file}\0${st.mtimeMs}\0${st.size}\0${st.ino}`;
+  let reading = inFlight.get(key);
+  if (!reading) {
+    reading = readAndParse(file, st);
+    inFlight.set(key, reading);
+    void reading.finally(() => inFlight.delete(key)).catch(() => undefined);
+  }
+  return reading;
+}
+
+const inFlight = new Map<string, Promise<KnownHostEntry[]>>();
+
+async function readAndParse(file: string, st: { mtimeMs: number; size: number; ino: number }): Promise<KnownHostEntry[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

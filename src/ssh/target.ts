@@ -1,8 +1,8 @@
-import { userInfo, homedir } from 'node:os';
+import { homedir } from 'node:os';
 import { configuredValue, env } from '../env/env.ts';
 import { UsageError } from '../errors.ts';
 import { parseHostString, formatHostString } from '../hosts/spec.ts';
-import { loadSshConfig, resolveSshHost, type SshConfigFile } from '../hosts/ssh-config.ts';
+import { loadSshConfig, localAccount, resolveSshHost, type SshConfigFile } from '../hosts/ssh-config.ts';
 import type { HostKeyPolicy } from './host-key-policy.ts';
 import { expandHome } from './keys.ts';
 
@@ -95,7 +95,7 @@ export async function resolveTarget(text: string, options: { viaGateway?: boolea
   seen.add(text);
   const spec = parseHostString(text);
   const config = await sshConfig();
-  const localUser = userInfo().username;
+  const localUser = localAccount().username;
   const envUser = configuredValue<string>('user');
   const envPort = configuredValue<number>('port');
   // A jump host is configured for itself: as with ssh's -l and -p, env.user and env.port only fill in what its

@@ -75,6 +75,8 @@ function cpuNote(bySize: Map<number, { fabts: number; openssh: number }>): strin
   return (
     `Fan-out CPU: fab costs ~${fixed.toFixed(0)} ms once (Node.js start, modules, ssh2) plus ~${perHost.toFixed(1)} ms per host; ` +
     `each ssh costs ~${sshPerHost.toFixed(0)} ms (OpenSSH 9.2 negotiates the sntrup761x25519 key exchange). ` +
-    (breakEven ? `So fab's CPU is within 0.3x of xargs-ssh from about ${breakEven} hosts on.` : 'So 0.3x is out of reach at any size.')
+    (breakEven ? `So fab's CPU is within 0.3x of xargs-ssh from about ${breakEven} hosts on. ` : 'So 0.3x is out of reach at any size. ') +
+    "fab's compile cache (V8 code of ssh2 and its other CommonJS dependencies, ~/.cache/fabts in the bench's clean HOME) is " +
+    "filled by the warm-up round, as by a user's first run; without it (FABTS_COMPILE_CACHE=0) a run costs ~10 ms more."
   );
 }

@@ -1,124 +1,184 @@
-import { hash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { hash, randomBytes } from 'node:crypto';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import Module from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { Script } from 'node:vm';
+import { restoreV8Flags, v8FlagState } from '../util/v8-flags.ts';
 
 /**
- * V8's code cache for the CommonJS modules a `fab` loads from node_modules (ssh2 and its dependencies, ssh-config,
- * yargs-parser...): what Node.js 22 does with `module.enableCompileCache()`, which Node.js 20 lacks. Compiling
- * ~640 KB of ssh2 and its dependencies is ~13 ms of every run that connects; from the cache, the functions a run
- * used last time (kept when that run ended) come back compiled. Measured on 2 cores, interleaved runs: `true` on
- * 10 hosts, -7% of fab's CPU.
+ * V8's code cache for the CommonJS modules a `fab` loads from node_modules (ssh2 and its dependencies, most of
+ * cosmiconfig): what Node.js 22 does with `module.enableCompileCache()`, which Node.js 20 lacks. Compiling ssh2
+ * and its dependencies (~640 KB) is ~13 ms of every run that connects; from the cache, the functions a run used
+ * come back compiled. Measured on 2 cores, interleaved runs: `true` on 10 hosts, 5-7% less of fab's CPU.
  *
- * The cache lives in $XDG_CACHE_HOME/fabts/v8-<V8 version> (else ~/.cache/...), one file per module keyed by the
- * module's path and a hash of its text, so an upgraded package never meets a stale entry; V8 itself refuses data
- * from another V8 or other flags, and such a module is simply compiled again. Files are written whole (temporary
- * name, then rename), so concurrent `fab`s never read half an entry. Only dependencies are cached, never a fabfile.
- * Modules that call import() are left out (see DYNAMIC_IMPORT). FABTS_COMPILE_CACHE=0 turns it off; an unwritable
- * directory turns it off silently.
+ * Entries live in $XDG_CACHE_HOME/fabts/v8-<V8 version>-<arch>/ (else ~/.cache/...), one file per module, named by a
+ * hash of the module's path, its text and the V8 flags fabts had set (V8 refuses data made under other flags).
+ * An entry is a SHA-1 of its data, then the data: V8 checks only the data's header, and damaged data past it would
+ * crash the process, so the checksum is checked first. Entries are written when the process exits, whole
+ * (a new temporary file, then rename), with the flags put back as they were when the module was compiled.
+ * The directory must be this user's and not writable by others, or the cache stays off.
+ *
+ * Left to Node.js as usual: modules outside node_modules (the fabfile), modules that may call import() (a
+ * vm.Script has no import() of its own in Node.js 20), ES modules, and modules with a source map while source
+ * maps are on. FABTS_COMPILE_CACHE=0 turns the cache off; so does any error reaching the directory.
  */
 
 const IN_NODE_MODULES = `${path.sep}node_modules${path.sep}`;
-/**
- * A module that may call import() compiles the usual way: in Node.js 20 a vm.Script has no import() of its own
- * (USE_MAIN_CONTEXT_DEFAULT_LOADER is experimental, warns, and is lost when the code comes from cached data).
- * cosmiconfig is such a module; ssh2 and ssh-config are not.
- */
 const DYNAMIC_IMPORT = /\bimport\s*\(/;
+const SOURCE_MAP = /^[#@]\s*sourceMappingURL=/m;
+const CHECKSUM_BYTES = 20;
 
 interface Pending {
   file: string;
   script: Script;
+  flags: string;
 }
 
 interface ModuleInternals {
   exports: unknown;
   require(id: string): unknown;
-  _compile(content: string, filename: string): unknown;
+  _compile(content: string, filename: string, ...rest: unknown[]): unknown;
 }
 type ModuleStatics = typeof Module & {
   wrap(content: string): string;
+  wrapper: readonly string[];
   _resolveFilename(request: string, parent: unknown, isMain: boolean, options?: unknown): string;
+  _resolveLookupPaths(request: string, parent: unknown): string[] | null;
   _extensions: unknown;
   _cache: unknown;
 };
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(homedir(), '.cache');
+/** The cache directory for this V8; undefined when there is no home to put it in. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  let base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : undefined;
+  if (!base) {
+    try {
+      base = path.join(homedir(), '.cache');
+    } catch {
+      return undefined;
+    }
+  }
   return path.join(base, 'fabts', `v8-${process.versions.v8}-${process.arch}`);
 }
 
 export interface CompileCacheStats {
   /** Modules whose compiled code came from the cache. */
   hits: number;
-  /** Modules compiled from source (no entry, or V8 refused it). */
+  /** Modules compiled from source (no entry, or a refused one). */
   misses: number;
 }
 
 /**
- * Installs the cache for CommonJS modules loaded from now on. Entries for the modules compiled from source are
- * written when the process exits. Returns counters (for tests and --debug), or undefined when turned off.
+ * Installs the cache for CommonJS modules loaded from now on. Returns counters (for tests), or undefined when the
+ * cache is off.
  */
-export function enableCompileCache(dir = defaultCacheDir(), env: NodeJS.ProcessEnv = process.env): CompileCacheStats | undefined {
+export function enableCompileCache(options: { dir?: string; env?: NodeJS.ProcessEnv } = {}): CompileCacheStats | undefined {
+  const env = options.env ?? process.env;
   if (env.FABTS_COMPILE_CACHE === '0') return undefined;
+  const dir = options.dir ?? defaultCacheDir(env);
+  if (!dir || !usableDir(dir)) return undefined;
+
   const statics = Module as ModuleStatics;
   const proto = Module.prototype as unknown as ModuleInternals;
   const original = proto._compile;
   const stats: CompileCacheStats = { hits: 0, misses: 0 };
   const pending: Pending[] = [];
+  // Module.wrap() puts its opening on the module's first line: columns there are shifted back by its length.
+  const columnOffset = -statics.wrapper[0]!.length;
 
-  proto._compile = function compileWithCache(this: ModuleInternals, content: string, filename: string): unknown {
-    if (!filename.includes(IN_NODE_MODULES) || DYNAMIC_IMPORT.test(content)) return original.call(this, content, filename);
-    const file = path.join(dir, `${hash('sha1', `${filename}\0${content}`)}.bin`);
-    let cachedData: Buffer | undefined;
-    try {
-      cachedData = readFileSync(file);
-    } catch {
-      cachedData = undefined;
+  proto._compile = function compileWithCache(this: ModuleInternals, content: string, filename: string, ...rest: unknown[]): unknown {
+    const format = rest[0];
+    if (
+      (format !== undefined && format !== 'commonjs') ||
+      !filename.includes(IN_NODE_MODULES) ||
+      DYNAMIC_IMPORT.test(content) ||
+      (process.sourceMapsEnabled && SOURCE_MAP.test(content))
+    ) {
+      return original.call(this, content, filename, ...rest);
     }
+    const flags = v8FlagState();
+    const file = path.join(dir, `${hash('sha1', `${filename}\0${flags}\0${content}`)}.bin`);
+    const cachedData = readEntry(file);
     let script: Script;
     try {
-      script = new Script(statics.wrap(content), { filename, cachedData });
+      script = new Script(statics.wrap(content), { filename, columnOffset, cachedData });
     } catch {
-      // Whatever vm cannot compile as a CommonJS wrapper (an ES module in a .js file Node.js would detect ...)
-      // goes the usual way, errors included.
-      return original.call(this, content, filename);
+      // What vm cannot compile as a CommonJS wrapper goes the usual way, errors included.
+      return original.call(this, content, filename, ...rest);
     }
     if (cachedData && !script.cachedDataRejected) stats.hits++;
     else {
       stats.misses++;
-      pending.push({ file, script });
+      pending.push({ file, script, flags });
     }
     const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
-    return wrapper.call(this.exports, this.exports, requireFor(this, filename, statics), this, filename, path.dirname(filename));
+    return wrapper.call(this.exports, this.exports, requireFor(this, statics), this, filename, path.dirname(filename));
   };
 
-  process.once('exit', () => {
-    if (!pending.length) return;
-    try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      for (const { file, script } of pending) {
-        const temp = `${file}.${process.pid}.tmp`;
-        writeFileSync(temp, script.createCachedData());
-        renameSync(temp, file);
-      }
-    } catch {
-      // A read-only home or a full disk: the cache is only ever an optimization.
-    }
-  });
+  process.once('exit', () => writeEntries(dir, pending));
   return stats;
 }
 
-/** The `require` a module's wrapper receives, as Node.js builds it (resolution relative to that module). */
-function requireFor(mod: ModuleInternals, filename: string, statics: ModuleStatics): NodeJS.Require {
-  const plain = createRequire(filename);
+/** This user's directory, not writable by others (created so), or undefined: the cache then stays off. */
+function usableDir(dir: string): boolean {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    const uid = process.getuid?.();
+    return st.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** An entry's data once its checksum holds; undefined when missing or damaged. */
+function readEntry(file: string): Buffer | undefined {
+  let entry: Buffer;
+  try {
+    entry = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  if (entry.length <= CHECKSUM_BYTES) return undefined;
+  const data = entry.subarray(CHECKSUM_BYTES);
+  return hash('sha1', data, 'buffer').equals(entry.subarray(0, CHECKSUM_BYTES)) ? data : undefined;
+}
+
+function writeEntries(dir: string, pending: readonly Pending[]): void {
+  const byFlags = new Map<string, Pending[]>();
+  for (const p of pending) byFlags.set(p.flags, [...(byFlags.get(p.flags) ?? []), p]);
+  for (const [flags, group] of byFlags) {
+    // V8 stamps the data with the flags of the moment: those the modules were compiled under, if they can be
+    // put back (the optimizing compiler is on again after 10 s, for one).
+    if (!restoreV8Flags(flags)) continue;
+    for (const { file, script } of group) {
+      const data = script.createCachedData();
+      const temp = path.join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
+      let fd: number | undefined;
+      try {
+        fd = openSync(temp, 'wx', 0o600);
+        writeSync(fd, Buffer.concat([hash('sha1', data, 'buffer'), data]));
+        closeSync(fd);
+        fd = undefined;
+        renameSync(temp, file);
+      } catch {
+        // A full disk or a directory gone: the cache is only ever an optimization.
+        if (fd !== undefined) closeSync(fd);
+        rmSync(temp, { force: true });
+        return;
+      }
+    }
+  }
+}
+
+/** The `require` a module's wrapper receives, as Node.js makes it (resolution relative to that module). */
+function requireFor(mod: ModuleInternals, statics: ModuleStatics): NodeJS.Require {
   const require = ((id: string) => mod.require(id)) as NodeJS.Require;
   require.resolve = Object.assign((request: string, options?: { paths?: string[] }) => statics._resolveFilename(request, mod, false, options), {
-    paths: plain.resolve.paths,
+    paths: (request: string) => statics._resolveLookupPaths(request, mod),
   });
-  require.main = plain.main;
+  require.main = process.mainModule;
   require.extensions = statics._extensions as NodeJS.Require['extensions'];
   require.cache = statics._cache as NodeJS.Require['cache'];
   return require;

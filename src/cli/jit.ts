@@ -1,4 +1,4 @@
-import { setFlagsFromString } from 'node:v8';
+import { setV8Flag } from '../util/v8-flags.ts';
 
 /** How long a `fab` runs before V8 may optimize hot code again (see deferOptimizingCompiler). */
 export const OPTIMIZE_AFTER_MS = 10_000;
@@ -13,6 +13,6 @@ export const OPTIMIZE_AFTER_MS = 10_000;
  * Only the CLI does this: fabts used as a library leaves V8 as it is.
  */
 export function deferOptimizingCompiler(afterMs = OPTIMIZE_AFTER_MS): void {
-  setFlagsFromString('--no-turbofan');
-  setTimeout(() => setFlagsFromString('--turbofan'), afterMs).unref();
+  setV8Flag('--no-turbofan');
+  setTimeout(() => setV8Flag('--turbofan'), afterMs).unref();
 }

@@ -67,13 +67,13 @@ export interface ResolveSshHostOptions {
   localHostname?: string;
 }
 
-let account: { username: string; homedir: string } | undefined;
+let account: { readonly username: string; readonly homedir: string } | undefined;
 
 /**
  * The password-database account, as ssh uses it; a uid without one (some containers) falls back to the environment.
  * Read once a process (getpwuid reads /etc/passwd each time, and every host's resolution asks).
  */
-export function localAccount(): { username: string; homedir: string } {
+export function localAccount(): { readonly username: string; readonly homedir: string } {
   if (account) return account;
   try {
     const { username, homedir: home } = userInfo();

@@ -2,8 +2,7 @@
  * The user authentication plan, as an ssh2 `authHandler` (function form).
  *
  * Order (like OpenSSH's PreferredAuthentications "publickey,keyboard-interactive,password"):
- *   0. 'none'  -- sent first only when no key is at hand, to learn which methods the server accepts (OpenSSH
- *                 always sends it; a key offered first saves that round trip, and a refusal lists the methods);
+ *   0. 'none'  -- sent first, as OpenSSH does, to learn which methods the server accepts;
  *   1. agent   -- every key of the ssh-agent at `agent` (skipped silently if the socket is absent);
  *   2. keys    -- explicit identity files (-i / keyFilename) in order, then `configIdentityFiles`
  *                 (ssh_config IdentityFile), then DEFAULT_IDENTITIES when `useDefaultIdentities`;
@@ -442,26 +441,19 @@ export function createAuthHandler(opts: AuthOptions): AuthHandle {
       started = true;
       await prepare();
       if (fatal) return false;
-      // A key goes first, unasked: nearly every server takes publickey, and a refusal lists the methods as the
-      // answer to 'none' would (one round trip less per connection). With no key at hand, 'none' asks first.
-      const key = await nextStep((method) => method === 'publickey');
-      return fatal ? false : (key ?? { type: 'none', username });
+      return { type: 'none', username };
     }
     if (Array.isArray(methodsLeft)) serverMethods = [...methodsLeft];
     if (last?.kind === 'keyboard-interactive' && kbdPasswordSent && partialSuccess !== true) passwordRejected = true;
     if (partialSuccess === true && last) debug(`partial success with ${methodOf(last)}; server wants more: ${serverMethods?.join(',')}`);
-    return (await nextStep((method) => !serverMethods || serverMethods.includes(method))) ?? false;
-  }
 
-  /** The next pending step whose method `eligible` allows and that has something to offer, marked done. */
-  async function nextStep(eligible: (method: string) => boolean): Promise<AnyAuthMethod | undefined> {
     for (const entry of steps) {
       if (entry.done) continue;
       const method = methodOf(entry.step);
-      if (!eligible(method)) continue;
+      if (serverMethods && !serverMethods.includes(method)) continue;
       entry.done = true;
       const built = await build(entry.step);
-      if (fatal) return undefined;
+      if (fatal) return false;
       if (!built) continue;
       if (entry.step.kind === 'agent') agentTriedIndex = tried.length;
       tried.push(built.label);
@@ -470,7 +462,7 @@ export function createAuthHandler(opts: AuthOptions): AuthHandle {
       debug(`trying ${built.label}`);
       return built.auth;
     }
-    return undefined;
+    return false;
   }
 
   const authHandler = ((methodsLeft: AuthenticationType[] | null, partialSuccess: boolean | null, callback: NextFn) => {

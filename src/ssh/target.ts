@@ -140,6 +140,9 @@ export async function resolveTarget(text: string, options: { viaGateway?: boolea
   const hostname = resolved?.hostname ?? spec.host;
   const finalPort = port ?? resolved?.port ?? envPort ?? 22;
   const finalUser = user ?? resolved?.user ?? envUser ?? localUser;
+  if (!finalUser) {
+    throw new UsageError(`${text}: no user to log in as (this uid has no passwd entry and $USER is unset): give one with -u, user@host or ssh_config User`);
+  }
   const timeout = configuredValue<number>('timeout') ?? resolved?.connectTimeout ?? (env.timeout as number | undefined) ?? 10;
   const keepalive = configuredValue<number>('keepalive') ?? resolved?.serverAliveInterval ?? (env.keepalive as number | undefined) ?? 0;
   const key = `${formatHostString({ user: finalUser, host: hostname, port: finalPort })}${jump ? ` via ${jump.key}` : ''}${proxyCommand ? ` via [${proxyCommand}]` : ''}`;

@@ -1,3 +1,5 @@
+import { setV8Flag } from './v8-flags.ts';
+
 /**
  * V8's young generation starts at 2 x 1 MiB and doubles under a burst of allocation, up to 2 x 16 MiB, and then
  * stays at that size. The handshakes of a run over hundreds of hosts are such a burst: measured with 500 idle
@@ -16,5 +18,5 @@ let capped = false;
 export async function keepYoungGenerationSmall(): Promise<void> {
   if (capped) return;
   capped = true;
-  (await import('node:v8')).setFlagsFromString('--semi-space-growth-factor=1');
+  setV8Flag('--semi-space-growth-factor=1');
 }

@@ -147,7 +147,11 @@ function readEntry(file: string): Buffer | undefined {
 
 function writeEntries(dir: string, pending: readonly Pending[]): void {
   const byFlags = new Map<string, Pending[]>();
-  for (const p of pending) byFlags.set(p.flags, [...(byFlags.get(p.flags) ?? []), p]);
+  for (const p of pending) {
+    const group = byFlags.get(p.flags);
+    if (group) group.push(p);
+    else byFlags.set(p.flags, [p]);
+  }
   for (const [flags, group] of byFlags) {
     // V8 stamps the data with the flags of the moment: those the modules were compiled under, if they can be
     // put back (the optimizing compiler is on again after 10 s, for one).

@@ -130,7 +130,7 @@ export async function runTask(task: RegisteredTask, invocation: TaskInvocation, 
   if (task.options.runsOnce) hosts = once ? once.map((done) => done.host).filter((host) => host !== undefined) : hosts.slice(0, 1);
   const width = hosts.length ? concurrencyFor(task.options, Boolean(env.parallel), env.poolSize as number | undefined, hosts.length) : 1;
   // The pool keeps one connection per host until the run ends: with many, memory per connection is what counts.
-  if (hosts.length >= MANY_HOSTS) await keepYoungGenerationSmall();
+  if (hosts.length >= MANY_HOSTS) keepYoungGenerationSmall();
   events.emit({ kind: 'task-plan', task: task.name, invocation: id, hosts, concurrency: width, ...parent });
   if (once) {
     for (const done of once) emitEnd(id, outcome(task.name, done.host, 'skipped', { reason: 'ran once already (runsOnce)' }));

@@ -194,7 +194,8 @@ interface CachedFile {
   mtimeMs: number;
   size: number;
   ino: number;
-  entries: KnownHostEntry[];
+  /** The read in progress or done: connections opened together all share one read. */
+  entries: Promise<KnownHostEntry[]>;
 }
 const parseCache = new Map<string, CachedFile>();
 
@@ -212,20 +213,16 @@ async function loadFile(file: string): Promise<KnownHostEntry[]> {
   if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size && cached.ino === st.ino) {
     return cached.entries;
   }
-  // Connections opened together all find the cache empty: they share one read.
-  const key = `${file}\0${st.mtimeMs}\0${st.size}\0${st.ino}`;
-  let reading = inFlight.get(key);
-  if (!reading) {
-    reading = readAndParse(file, st);
-    inFlight.set(key, reading);
-    void reading.finally(() => inFlight.delete(key)).catch(() => undefined);
-  }
-  return reading;
+  const entries = readAndParse(file);
+  parseCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, entries });
+  // A failed read is not kept: the next connection tries again.
+  entries.catch(() => {
+    if (parseCache.get(file)?.entries === entries) parseCache.delete(file);
+  });
+  return entries;
 }
 
-const inFlight = new Map<string, Promise<KnownHostEntry[]>>();
-
-async function readAndParse(file: string, st: { mtimeMs: number; size: number; ino: number }): Promise<KnownHostEntry[]> {
+async function readAndParse(file: string): Promise<KnownHostEntry[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -234,9 +231,7 @@ async function readAndParse(file: string, st: { mtimeMs: number; size: number; i
     if (err && typeof err === 'object' && !(err as NodeJS.ErrnoException).path) (err as NodeJS.ErrnoException).path = file;
     throw err;
   }
-  const entries = parseKnownHosts(text, file);
-  parseCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, entries });
-  return entries;
+  return parseKnownHosts(text, file);
 }
 
 function isMissing(err: unknown): boolean {

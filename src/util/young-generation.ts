@@ -15,7 +15,7 @@ export const MANY_HOSTS = 32;
 let capped = false;
 
 /** Keeps the young generation at its size from now on (for the rest of the process). */
-export async function keepYoungGenerationSmall(): Promise<void> {
+export function keepYoungGenerationSmall(): void {
   if (capped) return;
   capped = true;
   setV8Flag('--semi-space-growth-factor=1');

@@ -11,7 +11,7 @@ import { exists, type TestOptions } from './remote-fs.ts';
 import { run } from './run.ts';
 import { commentExpression, sedExpression, uncommentExpression } from './sed-script.ts';
 import { isDryRun, privileged, sftpOnHost } from './sftp-host.ts';
-import { appendScript } from './sudo-scripts.ts';
+import { appendScript } from './sudo-scripts/index.ts';
 import { sudo } from './sudo.ts';
 import { reportDryRun } from './transfer-result.ts';
 

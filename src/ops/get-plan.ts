@@ -37,21 +37,26 @@ export async function localTarget(template: string, host: string, shown: string,
   return several || namesDirectory(template) || (await isLocalDir(local)) ? join(local, posix.basename(shown)) : local;
 }
 
-/** Where each remote match lands locally (see localTarget); directories come down whole. */
-export async function planGet(session: SftpSession, op: string, host: string, matches: RemoteMatch[], template: string): Promise<GetPlan> {
+/**
+ * Where each remote match lands locally (see localTarget); directories come down whole. `modes`, by read path,
+ * overrides the permission bits the reads show (a staged copy's may not be the original's).
+ */
+export async function planGet(session: SftpSession, op: string, host: string, matches: RemoteMatch[], template: string, modes?: Map<string, number>): Promise<GetPlan> {
   const plan: GetPlan = { dirs: [], files: [] };
+  const modeOf = (read: string, shown: number) => modes?.get(read) ?? shown;
   for (const match of matches) {
     const stats = await session.stat(match.read);
     const local = await localTarget(template, host, match.shown, matches.length > 1);
     if (stats.isDirectory()) {
-      plan.dirs.push({ local, mode: stats.mode & 0o7777 });
+      plan.dirs.push({ local, mode: modeOf(match.read, stats.mode) & 0o7777 });
       const tree = await walkRemoteTree(session, match.read);
-      for (const dir of tree.dirs) plan.dirs.push({ local: join(local, dir.rel), mode: dir.mode });
+      for (const dir of tree.dirs) plan.dirs.push({ local: join(local, dir.rel), mode: modeOf(posix.join(match.read, dir.rel), dir.mode) });
       for (const file of tree.files) {
-        plan.files.push({ read: posix.join(match.read, file.rel), remote: posix.join(match.shown, file.rel), local: join(local, file.rel), size: file.size, mode: file.mode & 0o777 });
+        const read = posix.join(match.read, file.rel);
+        plan.files.push({ read, remote: posix.join(match.shown, file.rel), local: join(local, file.rel), size: file.size, mode: modeOf(read, file.mode) & 0o777 });
       }
     } else {
-      plan.files.push({ read: match.read, remote: match.shown, local, size: stats.size, mode: stats.mode & 0o777 });
+      plan.files.push({ read: match.read, remote: match.shown, local, size: stats.size, mode: modeOf(match.read, stats.mode) & 0o777 });
     }
   }
   const seen = new Map<string, string>();

@@ -1,7 +1,7 @@
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { CurrentHost } from '../env/context.ts';
-import { downloadAtomically } from '../sftp/download.ts';
+import { downloadAtomically, readWhole } from '../sftp/download.ts';
 import { SftpError, SFTP_STATUS, type SftpSession } from '../sftp/session.ts';
 import { stagingName } from '../sftp/temp-names.ts';
 import { remoteGlobFileSystem, removeRemoteTree } from '../sftp/tree.ts';
@@ -13,9 +13,9 @@ import { localTarget, planGet, type GetPlan, type RemoteMatch } from './get-plan
 import { DEFAULT_GET_TEMPLATE, resolveRemotePath } from './paths.ts';
 import { trackTransfer } from './progress.ts';
 import { FILES_AT_ONCE } from './put.ts';
-import { isDryRun, privileged, sftpOnHost, sudoIsRoot } from './sftp-host.ts';
+import { isDryRun, privileged, sftpOnHost, sudoUserForAcl } from './sftp-host.ts';
 import { quote } from './quote.ts';
-import { NOTHING_MATCHED, listScript, stageScript } from './sudo-scripts.ts';
+import { NOTHING_MATCHED, STAGED_MODES, listScript, parseStagedModes, stageScript } from './sudo-scripts/index.ts';
 import { TransferResult, reportDryRun, type TransferredFile } from './transfer-result.ts';
 
 export interface GetOptions {
@@ -57,24 +57,29 @@ async function fetch(session: SftpSession, host: string, plan: GetPlan): Promise
 }
 
 /**
- * useSudo: sudo copies every match into a private staging directory and hands the copies to the login
- * user, who downloads them from there; the staging directory goes away whatever happens.
+ * useSudo: sudo copies every match into a private staging directory, from which the login user downloads the
+ * copies; the staging directory goes away whatever happens. As root, into the login user's own 0700 directory,
+ * the copies then handed to the login user. A non-root sudo user makes its own 0700 directory, shares it with the
+ * login user alone through an ACL, and removes it at the end (nobody else can).
  */
 async function getWithSudo(session: SftpSession, host: CurrentHost, remote: string, template: string, tempDir: string): Promise<{ plan: GetPlan; files: TransferredFile[] }> {
   const staging = posix.join(await resolveRemotePath(session, tempDir), stagingName());
-  await session.mkdir(staging, 0o700);
-  // A non-root sudo user must be able to write there: others may enter and create, not list.
-  if (!sudoIsRoot()) await session.setstat(staging, { mode: 0o733 });
+  const sudoUser = sudoUserForAcl();
+  if (sudoUser === undefined) await session.mkdir(staging, 0o700);
+  const removeAsSudoUser = () => privileged('get', host.text, `rm -rf -- ${quote(staging)}`).then(() => {});
   const cleanup = async () => {
-    await removeRemoteTree(session, staging).catch(() => privileged('get', host.text, `rm -rf -- ${quote(staging)}`).catch(() => {}));
+    await (sudoUser === undefined ? removeRemoteTree(session, staging).catch(removeAsSudoUser) : removeAsSudoUser()).catch(() => {});
   };
   const unregister = registerCleanup(cleanup);
   try {
     const pattern = await resolveRemotePath(session, remote);
-    const { stdout, code } = await privileged('get', host.text, stageScript(pattern, staging), { readOnly: true, code: 'TRANSFER', okCodes: [NOTHING_MATCHED] });
+    const script = stageScript(pattern, staging, sudoUser);
+    const { stdout, code } = await privileged('get', host.text, script, { readOnly: true, code: 'TRANSFER', okCodes: [NOTHING_MATCHED] });
     if (code === NOTHING_MATCHED) throw notFound(pattern);
     const matches = stdout.split('\0').filter(Boolean).map((shown, index) => ({ read: `${staging}/${index + 1}/x`, shown }));
-    const plan = await planGet(session, 'get', host.text, matches, template);
+    // The ACL that lets the login user in shows in the copies' group bits: the modes come from the list made before it.
+    const modes = sudoUser === undefined ? undefined : parseStagedModes(staging, String(await readWhole(session, `${staging}/${STAGED_MODES}`)));
+    const plan = await planGet(session, 'get', host.text, matches, template, modes);
     return { plan, files: await fetch(session, host.text, plan) };
   } finally {
     await cleanup();

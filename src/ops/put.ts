@@ -15,8 +15,8 @@ import { fileError, fileUsage } from './fs-errors.ts';
 import { resolveRemotePath } from './paths.ts';
 import { trackTransfer } from './progress.ts';
 import { parseMode, planPut, type PlannedUpload, type PutPlan, type RemoteKind, type UploadSource } from './put-plan.ts';
-import { isDryRun, privileged, sftpOnHost, sudoIsRoot } from './sftp-host.ts';
-import { installScript, probeScript } from './sudo-scripts.ts';
+import { isDryRun, privileged, sftpOnHost, sudoUserForAcl, unprivileged } from './sftp-host.ts';
+import { installScript, probeScript, shareScript } from './sudo-scripts/index.ts';
 import { TransferResult, reportDryRun, type TransferredFile } from './transfer-result.ts';
 import { quote } from './quote.ts';
 
@@ -32,6 +32,11 @@ export interface PutOptions {
   useSudo?: boolean;
   /** Where useSudo stages files on the host (default /tmp). */
   tempDir?: string;
+  /**
+   * useSudo only: write through a symlink at the target (the file it names is replaced). Without it such a target
+   * is refused, as another user may have planted the link. Without useSudo links are always followed.
+   */
+  followLinks?: boolean;
 }
 
 /**
@@ -78,30 +83,33 @@ async function putDirect(session: SftpSession, host: string, plan: PutPlan): Pro
 }
 
 /**
- * useSudo: the bytes go (as the login user) to a private staging directory, then one sudo script moves
- * each file beside its target, gives it the old file's owner and mode (or the mode asked for) and renames
- * it into place. The staging directory goes away whatever happens.
+ * useSudo: the bytes go (as the login user) to a private staging directory, then one sudo script moves each file
+ * beside its target, gives it the old file's owner and mode (or the mode asked for) and renames it into place
+ * (see sudo-scripts/write.ts). A non-root sudo user is let into the staging directory with an ACL, so that no
+ * third user can read it. The staging directory goes away whatever happens.
  */
-async function putWithSudo(session: SftpSession, op: string, host: string, plan: PutPlan, tempDir: string): Promise<TransferredFile[]> {
-  const staging = posix.join(await resolveRemotePath(session, tempDir), stagingName());
-  const shared = !sudoIsRoot(); // another user must read the staged files
+async function putWithSudo(session: SftpSession, op: string, host: string, plan: PutPlan, options: PutOptions): Promise<TransferredFile[]> {
+  const staging = posix.join(await resolveRemotePath(session, options.tempDir ?? '/tmp'), stagingName());
   await session.mkdir(staging, 0o700);
-  if (shared) await session.setstat(staging, { mode: 0o711 });
   const unregister = registerCleanup(() => removeRemoteTree(session, staging).catch(() => {}));
   try {
     const staged = await mapLimit(plan.files, FILES_AT_ONCE, (file, index) =>
       trackUpload(host, file, async (onProgress) => {
         const path = `${staging}/${index}`;
-        const bytes = await withReader(file.source, file.size, (reader) => uploadPlain(session, reader, path, { mode: shared ? 0o644 : 0o600, onProgress }));
+        const bytes = await withReader(file.source, file.size, (reader) => uploadPlain(session, reader, path, { mode: 0o600, onProgress }));
         return { staged: path, bytes };
       }),
     );
+    const tag = () => randomBytes(4).toString('hex');
     const script = installScript(
-      plan.dirs.map((dir) => ({ path: dir.remote, mode: dir.mode })),
-      plan.files.map((file, index) => ({ staged: staged[index]!.staged, target: file.remote, mode: file.mode, tag: randomBytes(4).toString('hex') })),
+      plan.dirs.map((dir) => ({ path: dir.remote, mode: dir.mode, tag: tag() })),
+      plan.files.map((file, index) => ({ staged: staged[index]!.staged, target: file.remote, mode: file.mode, tag: tag() })),
+      { followLinks: Boolean(options.followLinks) },
     );
     const scriptPath = `${staging}/install.sh`;
-    await uploadPlain(session, bufferSource(Buffer.from(script)), scriptPath, { mode: shared ? 0o644 : 0o600 });
+    await uploadPlain(session, bufferSource(Buffer.from(script)), scriptPath, { mode: 0o600 });
+    const sudoUser = sudoUserForAcl();
+    if (sudoUser !== undefined) await unprivileged(op, host, shareScript(staging, sudoUser), { code: 'TRANSFER' });
     const { stdout } = await privileged(op, host, `/bin/sh ${quote(scriptPath)}`, { code: 'TRANSFER' });
     const written = stdout.split('\0').filter(Boolean);
     return plan.files.map((file, index) => {
@@ -114,10 +122,17 @@ async function putWithSudo(session: SftpSession, op: string, host: string, plan:
   }
 }
 
-async function probeRemote(session: SftpSession, op: string, host: string, path: string, useSudo: boolean): Promise<RemoteKind> {
-  if (useSudo) {
+/** A symlink at a useSudo target: written through when asked, else refused (the script refuses it too, race or not). */
+function refuseLink(op: string, host: string, path: string, followLinks: boolean | undefined): RemoteKind {
+  if (followLinks) return 'file';
+  throw fileUsage(op, host, `${path} is a symbolic link; useSudo does not write through links (another user may have planted it): give the path it points to, or { followLinks: true }`, 'TRANSFER');
+}
+
+async function probeRemote(session: SftpSession, op: string, host: string, path: string, options: PutOptions): Promise<RemoteKind> {
+  if (options.useSudo) {
     const { stdout } = await privileged(op, host, probeScript(path), { readOnly: true, code: 'TRANSFER' });
-    return stdout.trim() as RemoteKind;
+    const kind = stdout.trim();
+    return kind === 'link' ? refuseLink(op, host, path, options.followLinks) : (kind as RemoteKind);
   }
   const stats = await session.statOrNone(path);
   return !stats ? 'none' : stats.isDirectory() ? 'dir' : 'file';
@@ -149,14 +164,14 @@ export async function upload(op: string, local: string | Buffer | Readable, remo
   const remoteText = remote ?? '.';
   try {
     const targetPath = await resolveRemotePath(session, remoteText);
-    const kind = await probeRemote(session, op, host.text, targetPath, Boolean(options.useSudo));
+    const kind = await probeRemote(session, op, host.text, targetPath, options);
     const plan = await planPut(op, host.text, local, remoteText, { path: targetPath, kind }, { mode, mirrorLocalMode: Boolean(options.mirrorLocalMode) });
     const planned = plan.files.map((file) => ({ local: file.local, remote: file.remote, bytes: Math.max(0, file.size), mode: file.mode ?? DEFAULT_FILE_MODE }));
     if (isDryRun()) {
       reportDryRun('put', host.text, `${describePlan(plan)}${options.useSudo ? ' (sudo)' : ''}`);
       return new TransferResult({ host: host.text, direction: 'put', files: planned, dryRun: true, durationMs: performance.now() - started });
     }
-    const files = options.useSudo ? await putWithSudo(session, op, host.text, plan, options.tempDir ?? '/tmp') : await putDirect(session, host.text, plan);
+    const files = options.useSudo ? await putWithSudo(session, op, host.text, plan, options) : await putDirect(session, host.text, plan);
     return new TransferResult({ host: host.text, direction: 'put', files, durationMs: performance.now() - started });
   } catch (error) {
     throw fileError(op, host.text, error, { code: 'TRANSFER' });

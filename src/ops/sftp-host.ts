@@ -6,6 +6,7 @@ import { SftpSession } from '../sftp/session.ts';
 import { connectionFor } from '../ssh/pool.ts';
 import { fileError } from './fs-errors.ts';
 import { requireHost } from './remote.ts';
+import { run } from './run.ts';
 import { sudo } from './sudo.ts';
 
 /** The current host and its pooled connection's one SFTP session. */
@@ -29,25 +30,42 @@ export function sudoIsRoot(): boolean {
   return user === undefined || user === '' || user === 'root';
 }
 
+/** sudo's target user as setfacl names it (`#1001` is sudo's way to write a uid); undefined for root. */
+export function sudoUserForAcl(): string | undefined {
+  if (sudoIsRoot()) return undefined;
+  const user = env.sudoUser as string;
+  return user.startsWith('#') ? user.slice(1) : user;
+}
+
+type ScriptOptions = { readOnly?: boolean; code?: FabErrorCode; okCodes?: number[] };
+
 /**
- * Runs a helper script through sudo() for a file operation, its lines hidden (the operation reports
- * itself), whatever warnOnly says: an exit status outside `okCodes` is this operation's error, with sudo's
- * last line of stderr. `readOnly` scripts run under --dry-run too, as the SFTP queries do.
+ * Runs a helper script for a file operation, its lines hidden (the operation reports itself), whatever warnOnly
+ * says: an exit status outside `okCodes` is this operation's error, with the last line of stderr (a line of our
+ * own, `fabts: ...`, already says what to do and stands alone). `readOnly` scripts run under --dry-run too, as
+ * the SFTP queries do.
  */
-export async function privileged(
-  op: string,
-  host: string,
-  script: string,
-  options: { readOnly?: boolean; code?: FabErrorCode; okCodes?: number[] } = {},
-): Promise<{ stdout: string; code: number | null }> {
+async function helperScript(runner: 'run' | 'sudo', op: string, host: string, script: string, options: ScriptOptions): Promise<{ stdout: string; code: number | null }> {
   const okReturnCodes = [0, ...(options.okCodes ?? [])];
-  const call = () => hide('running', 'stdout', 'stderr', () => sudo(script, { cwd: '/', warnOnly: false, okReturnCodes, pty: false }));
+  const commandOptions = { cwd: '/', warnOnly: false, okReturnCodes, pty: false };
+  const call = () => hide('running', 'stdout', 'stderr', () => (runner === 'sudo' ? sudo(script, commandOptions) : run(script, commandOptions)));
   try {
     const result = options.readOnly ? await settings({ dryRun: false }, call) : await call();
     return { stdout: result.stdout, code: result.code };
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;
     const why = error.result.stderr.trim().split('\n').pop() || `exit code ${error.result.code}`;
-    throw new FabError(options.code ?? 'REMOTE_FS', `${op} on ${host}: sudo failed: ${why}`, { host, cause: error });
+    const message = why.startsWith('fabts: ') ? why.slice('fabts: '.length) : `${runner === 'sudo' ? 'sudo' : 'the command'} failed: ${why}`;
+    throw new FabError(options.code ?? 'REMOTE_FS', `${op} on ${host}: ${message}`, { host, cause: error });
   }
+}
+
+/** A helper script through sudo() (as root or env.sudoUser); see helperScript. */
+export function privileged(op: string, host: string, script: string, options: ScriptOptions = {}): Promise<{ stdout: string; code: number | null }> {
+  return helperScript('sudo', op, host, script, options);
+}
+
+/** A helper script as the login user, through run(); see helperScript. */
+export function unprivileged(op: string, host: string, script: string, options: ScriptOptions = {}): Promise<{ stdout: string; code: number | null }> {
+  return helperScript('run', op, host, script, options);
 }

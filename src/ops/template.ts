@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, posix, relative } from 'node:path';
 import { FabError } from '../errors.ts';
@@ -5,11 +6,9 @@ import { fileError } from './fs-errors.ts';
 import { resolveLocalPath, resolveRemotePath } from './paths.ts';
 import { upload } from './put.ts';
 import { parseMode } from './put-plan.ts';
-import { quote } from './quote.ts';
 import { isDir, exists } from './remote-fs.ts';
-import { run } from './run.ts';
-import { sftpOnHost } from './sftp-host.ts';
-import { sudo } from './sudo.ts';
+import { privileged, sftpOnHost, unprivileged } from './sftp-host.ts';
+import { backupScript } from './sudo-scripts/index.ts';
 import type { TransferResult } from './transfer-result.ts';
 
 const PLACEHOLDER = /(\\?)\{\{\s*([A-Za-z_$][\w$]*(?:\.[\w$]+)*)\s*\}\}/g;
@@ -53,8 +52,10 @@ export function renderTemplate(text: string, context: Record<string, unknown>): 
 
 export interface UploadTemplateOptions {
   useSudo?: boolean;
-  /** Copy an existing destination to `<destination>.bak` first (default true). */
+  /** Copy an existing destination to `<destination>.bak` first (default true), replacing an earlier backup. */
   backup?: boolean;
+  /** useSudo only: write (and back up) through a symlink at the destination; see PutOptions.followLinks. */
+  followLinks?: boolean;
   mode?: number | string;
   /** Give the result the template file's permission bits. */
   mirrorLocalMode?: boolean;
@@ -104,8 +105,9 @@ export async function uploadTemplate(template: string, destination: string, cont
   const sudoOptions = { useSudo: options.useSudo };
   if (await isDir(target, sudoOptions)) target = posix.join(target, basename(template));
   if (options.backup !== false && (await exists(target, sudoOptions))) {
-    const copy = `cp -p -- ${quote(target)} ${quote(`${target}.bak`)}`;
-    await (options.useSudo ? sudo(copy, { warnOnly: false }) : run(copy, { warnOnly: false }));
+    // Without sudo the login user's put follows links anyway; as root a link is followed only when asked.
+    const script = backupScript(target, randomBytes(4).toString('hex'), { followLinks: !options.useSudo || Boolean(options.followLinks) });
+    await (options.useSudo ? privileged : unprivileged)('uploadTemplate', host.text, script);
   }
-  return upload('uploadTemplate', Buffer.from(text), target, { mode, useSudo: options.useSudo, tempDir: options.tempDir });
+  return upload('uploadTemplate', Buffer.from(text), target, { mode, useSudo: options.useSudo, tempDir: options.tempDir, followLinks: options.followLinks });
 }

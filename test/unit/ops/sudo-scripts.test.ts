@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { appendScript, installScript, listScript, probeScript, stageScript, NOTHING_MATCHED } from '../../../src/ops/sudo-scripts.ts';
+import { appendScript, installScript, listScript, probeScript, stageScript, NOTHING_MATCHED } from '../../../src/ops/sudo-scripts/index.ts';
 
 const sh = (script: string) => spawnSync('/bin/sh', ['-c', script], { encoding: 'utf8' });
 const scratch = () => fs.mkdtempSync(path.join(os.tmpdir(), `fabts-script-it's $(x) `));
@@ -17,7 +17,7 @@ test('probeScript says dir, file or none', () => {
   assert.deepEqual([dir, `${dir}/f`, `${dir}/none`].map((p) => sh(probeScript(p)).stdout), ['dir\n', 'file\n', 'none\n']);
 });
 
-test('installScript replaces files keeping their mode, creates new ones 644 or as asked, through symlinks, and reports each', () => {
+test('installScript replaces files keeping their mode, creates new ones 644 or as asked, through symlinks when asked, and reports each', () => {
   const dir = scratch();
   for (const name of ['s1', 's2', 's3', 's4']) fs.writeFileSync(`${dir}/${name}`, `new ${name}`);
   fs.writeFileSync(`${dir}/kept`, 'old', { mode: 0o600 });
@@ -25,13 +25,14 @@ test('installScript replaces files keeping their mode, creates new ones 644 or a
   fs.writeFileSync(`${dir}/real`, 'old');
   fs.symlinkSync('real', `${dir}/link`);
   const script = installScript(
-    [{ path: `${dir}/made/deep`, mode: 0o750 }],
+    [{ path: `${dir}/made/deep`, mode: 0o750, tag: '12345678' }],
     [
       { staged: `${dir}/s1`, target: `${dir}/kept`, mode: undefined, tag: 'aaaaaaaa' },
       { staged: `${dir}/s2`, target: `${dir}/made/deep/fresh`, mode: undefined, tag: 'bbbbbbbb' },
       { staged: `${dir}/s3`, target: `${dir}/asked`, mode: 0o640, tag: 'cccccccc' },
       { staged: `${dir}/s4`, target: `${dir}/link`, mode: undefined, tag: 'dddddddd' },
     ],
+    { followLinks: true },
   );
   const result = sh(script);
   assert.equal(result.status, 0, result.stderr);
@@ -50,11 +51,11 @@ test('installScript stops at the first failure and leaves no temp file', () => {
   const dir = scratch();
   fs.writeFileSync(`${dir}/staged`, 'x');
   fs.mkdirSync(`${dir}/a-dir`);
-  const result = sh(installScript([], [{ staged: `${dir}/staged`, target: `${dir}/a-dir`, mode: undefined, tag: 'eeeeeeee' }, { staged: `${dir}/staged`, target: `${dir}/later`, mode: undefined, tag: 'ffffffff' }]));
+  const result = sh(installScript([], [{ staged: `${dir}/staged`, target: `${dir}/a-dir`, mode: undefined, tag: 'eeeeeeee' }, { staged: `${dir}/staged`, target: `${dir}/later`, mode: undefined, tag: 'ffffffff' }], { followLinks: false }));
   assert.equal(result.status, 1);
   assert.match(result.stderr, /is a directory/);
   assert.equal(fs.existsSync(`${dir}/later`), false);
-  const missingDir = sh(installScript([], [{ staged: `${dir}/staged`, target: `${dir}/no/such/x`, mode: undefined, tag: 'abababab' }]));
+  const missingDir = sh(installScript([], [{ staged: `${dir}/staged`, target: `${dir}/no/such/x`, mode: undefined, tag: 'abababab' }], { followLinks: false }));
   assert.equal(missingDir.status, 1);
   assert.deepEqual(fs.readdirSync(dir).sort(), ['a-dir', 'staged']);
 });

@@ -16,13 +16,15 @@ const tb = useTestbed({ sudoPassword: loadTestbed().password });
 closePoolAfter();
 
 /**
- * Runs as `nobody` for as long as it is told: every entry of `dir` whose name starts with `prefix` is renamed
+ * Runs as `nobody` for as long as it is told: every entry of `dir` whose name matches `pattern` is renamed
  * away the moment it appears and replaced by a symlink, to the fake shadow for a file, to `evil` (a directory of
- * nobody's holding links to the shadow under every name) for a directory. Prints how many it swapped.
+ * nobody's holding links to the shadow under every name, or the shadow itself) for a directory. Prints how many it
+ * swapped.
  */
 const SWAPPER = `
 const fs = require('fs'), path = require('path');
-const [dir, prefix, shadow, evil] = process.argv.slice(1);
+const [dir, pattern, shadow, evil] = process.argv.slice(1);
+const wanted = new RegExp(pattern);
 let stopped = false, swaps = 0;
 process.stdin.on('end', () => (stopped = true));
 process.stdin.resume();
@@ -32,7 +34,7 @@ function burst() {
     let names;
     try { names = fs.readdirSync(dir); } catch { continue; }
     for (const name of names) {
-      if (!name.startsWith(prefix) || done.has(name)) continue;
+      if (!wanted.test(name) || done.has(name)) continue;
       const p = path.join(dir, name);
       try {
         const st = fs.lstatSync(p);
@@ -66,7 +68,7 @@ describe('put({ useSudo }) into a directory another user writes (item 1)', () =>
     const staging = remoteScratch(tb, 'swap-staging');
     // Big enough that copying it takes a while: the swapper sees the temp name long before root is done with it.
     const content = Buffer.alloc(8 * 1024 * 1024, 'new config\n');
-    const swapper = startAs(NOBODY, SWAPPER, [dir, '.app.conf.fabts-', shadow.file, evil]);
+    const swapper = startAs(NOBODY, SWAPPER, [dir, '^\\.app\\.conf\\.fabts-', shadow.file, evil]);
     const outcome = await onHost('direct', () => put(content, `${dir}/app.conf`, { useSudo: true, tempDir: staging })).then(
       () => 'written',
       (error: FabError) => error,
@@ -85,6 +87,37 @@ describe('put({ useSudo }) into a directory another user writes (item 1)', () =>
     }
     assert.deepEqual(fs.readdirSync(staging), []);
   });
+
+  for (const into of ['the shadow file', 'the shadow directory'] as const) {
+    test(`swapping a new directory for a link to ${into} never touches it`, async () => {
+      const { dir, shadow } = nobodysDir('swap-dir');
+      const before = { file: fingerprint(shadow.file), dir: modeOf(shadow.dir) };
+      const local = localScratch();
+      fs.mkdirSync(`${local}/conf.d`, { mode: 0o750 });
+      fs.chmodSync(`${local}/conf.d`, 0o750);
+      fs.writeFileSync(`${local}/conf.d/a.conf`, 'a\n');
+      const staging = remoteScratch(tb, 'swap-dir-staging');
+      // The new directory itself (as it was made before, and once made now) and the private directory it is made in now.
+      const link = into === 'the shadow file' ? shadow.file : shadow.dir;
+      const swapper = startAs(NOBODY, SWAPPER, [dir, '^\\.?conf\\.d(\\.fabts-|$)', shadow.file, link]);
+      const outcome = await onHost('direct', () => put(`${local}/conf.d`, dir, { useSudo: true, tempDir: staging })).then(
+        () => 'written',
+        (error: FabError) => error,
+      );
+      const swaps = Number(await swapper.stop());
+      assert.ok(swaps > 0, 'the attacker swapped something: the attack really ran');
+      assert.deepEqual({ file: fingerprint(shadow.file), dir: modeOf(shadow.dir) }, before, 'the shadow file and its directory keep owner, mode and content');
+      assert.deepEqual(fs.readdirSync(shadow.dir), ['shadow'], 'nothing was written into the shadow directory');
+      if (typeof outcome === 'string') {
+        // The swap came after the file went in: it is in the directory root made, wherever nobody moved that.
+        const homes = fs.readdirSync(dir).filter((name) => fs.lstatSync(`${dir}/${name}`).isDirectory() && fs.existsSync(`${dir}/${name}/a.conf`));
+        assert.equal(homes.length, 1);
+        assert.equal(fs.readFileSync(`${dir}/${homes[0]}/a.conf`, 'utf8'), 'a\n');
+      }
+      // Or before the directory was entered: a clear failure.
+      else assert.match(outcome.message, /^put on direct: .*(was replaced while in use|can't cd)/);
+    });
+  }
 
   test('a symlink planted at the target beforehand is refused, unless followLinks asks for it', async () => {
     const { dir, shadow } = nobodysDir('planted');

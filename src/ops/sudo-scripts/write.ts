@@ -6,6 +6,7 @@
 // with mkdir, which never follows a link, and checked once entered), relative to the working directory (which
 // holds on to the inode, whatever is renamed), and reaches its place with one rename(2), which replaces a link
 // planted there instead of writing through it. Needs `stat -c` (GNU coreutils, busybox) and `mv -T`.
+import { posix } from 'node:path';
 import { quote } from '../quote.ts';
 
 /** The kind of a path as root sees it: one line, `dir` (also a link to one), `link` (to anything else), `file` or `none`. */
@@ -35,11 +36,13 @@ export interface MadeDir {
 const SAFE_WRITE = `
 um=$(umask)
 fail() { printf 'fabts: %s\\n' "$*" >&2; }
-# Enters the directory holding $1; base is its last component, t the path written. A link there is refused
-# unless $2 is 1 (followLinks): then the file it names is written instead.
+# Enters the directory holding $1, which must be the directory $3 (dev:inode) when given; base is its last
+# component, t the path written. A link there is refused unless $2 is 1 (followLinks): then the file it names is
+# written instead.
 locate() {
   t=$1 base=\${1##*/} d=\${1%/*}
   cd -P -- "\${d:-/}" || return 1
+  [ -z "$3" ] || [ "$(stat -c %d:%i .)" = "$3" ] || { fail "\${d:-/} was replaced while in use (can another user write there?); nothing was written"; return 1; }
   [ -L "$base" ] || return 0
   [ "$2" = 1 ] || { fail "$t is a symbolic link; useSudo does not write through links (another user may have planted it): give the path it points to, or { followLinks: true }"; return 1; }
   r=$(readlink -f -- "$base" && echo .) || { fail "$t: cannot follow the link"; return 1; }
@@ -83,18 +86,21 @@ fill() {
 }
 install_file() (
   src=$1 mode=$3
-  locate "$2" "$5" || exit 1
+  locate "$2" "$5" "$6" || exit 1
   if [ -d "$base" ]; then fail "$t is a directory"; exit 1; fi
   private "$4" || exit 1
   if fill && mv -f -T -- new "../$base"; then leave; printf '%s %s\\0' "$fm" "$t"; else leave; exit 1; fi
 )
+# Prints the directory's dev:inode, for install_file to check that the directory it enters is the one made.
 make_dir() (
-  [ -d "$1" ] && exit 0
+  [ -d "$1" ] && exec stat -L -c %d:%i -- "$1"
   d=\${1%/*}
   mkdir -p -- "\${d:-/}" && locate "$1" 0 && private "$3" || exit 1
-  if (umask "$um" && mkdir -- new) && { [ -z "$2" ] || chmod -- "$2" new; } && mv -T -- new "../$base"; then leave; exit 0; fi
+  if (umask "$um" && mkdir -- new) && { [ -z "$2" ] || chmod -- "$2" new; } && made=$(stat -c %d:%i new) && mv -T -- new "../$base"; then
+    leave; printf %s "$made"; exit 0
+  fi
   leave
-  [ -d "$base" ]
+  [ -d "$base" ] && exec stat -L -c %d:%i -- "$base"
 )
 `.trim();
 
@@ -108,9 +114,15 @@ function octal(mode: number | undefined): string {
  */
 export function installScript(dirs: MadeDir[], files: StagedFile[], options: { followLinks: boolean }): string {
   const lines = [SAFE_WRITE, INSTALL_FUNCTIONS];
-  for (const dir of dirs) lines.push(`make_dir ${quote(dir.path)} ${octal(dir.mode)} ${dir.tag} || exit 1`);
+  // d_<n> holds the n-th directory's dev:inode: a file going into it checks that it still is that directory.
+  const dirIndex = new Map(dirs.map((dir, index) => [dir.path, index]));
+  dirs.forEach((dir, index) => lines.push(`d_${index}=$(make_dir ${quote(dir.path)} ${octal(dir.mode)} ${dir.tag}) || exit 1`));
   const follow = options.followLinks ? 1 : 0;
-  for (const file of files) lines.push(`install_file ${quote(file.staged)} ${quote(file.target)} ${octal(file.mode)} ${file.tag} ${follow} || exit 1`);
+  for (const file of files) {
+    const parent = dirIndex.get(posix.dirname(file.target));
+    const pinned = parent === undefined ? "''" : `"$d_${parent}"`;
+    lines.push(`install_file ${quote(file.staged)} ${quote(file.target)} ${octal(file.mode)} ${file.tag} ${follow} ${pinned} || exit 1`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -5,16 +5,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { appendScript, installScript, listScript, probeScript, stageScript, NOTHING_MATCHED } from '../../../src/ops/sudo-scripts/index.ts';
+import { quote } from '../../../src/ops/quote.ts';
+import { appendScript, backupScript, installScript, listScript, parseStagedModes, probeScript, stageScript, NOTHING_MATCHED } from '../../../src/ops/sudo-scripts/index.ts';
 
 const sh = (script: string) => spawnSync('/bin/sh', ['-c', script], { encoding: 'utf8' });
 const scratch = () => fs.mkdtempSync(path.join(os.tmpdir(), `fabts-script-it's $(x) `));
 const mode = (file: string) => fs.statSync(file).mode & 0o7777;
 
-test('probeScript says dir, file or none', () => {
+test('probeScript says dir (a link to one too), link, file or none', () => {
   const dir = scratch();
   fs.writeFileSync(`${dir}/f`, '');
-  assert.deepEqual([dir, `${dir}/f`, `${dir}/none`].map((p) => sh(probeScript(p)).stdout), ['dir\n', 'file\n', 'none\n']);
+  fs.symlinkSync('f', `${dir}/to-file`);
+  fs.symlinkSync('.', `${dir}/to-dir`);
+  fs.symlinkSync('nowhere', `${dir}/dangling`);
+  const paths = [dir, `${dir}/to-dir`, `${dir}/to-file`, `${dir}/dangling`, `${dir}/f`, `${dir}/none`];
+  assert.deepEqual(paths.map((p) => sh(probeScript(p)).stdout), ['dir\n', 'dir\n', 'link\n', 'link\n', 'file\n', 'none\n']);
 });
 
 test('installScript replaces files keeping their mode, creates new ones 644 or as asked, through symlinks when asked, and reports each', () => {
@@ -60,6 +65,72 @@ test('installScript stops at the first failure and leaves no temp file', () => {
   assert.deepEqual(fs.readdirSync(dir).sort(), ['a-dir', 'staged']);
 });
 
+test('installScript refuses a target that is a symlink unless followLinks, writing nothing', () => {
+  const dir = scratch();
+  fs.writeFileSync(`${dir}/staged`, 'new');
+  fs.writeFileSync(`${dir}/real`, 'old');
+  fs.symlinkSync('real', `${dir}/link`);
+  const result = sh(installScript([], [{ staged: `${dir}/staged`, target: `${dir}/link`, mode: undefined, tag: '0a0a0a0a' }], { followLinks: false }));
+  assert.equal(result.status, 1);
+  assert.equal(result.stderr, `fabts: ${dir}/link is a symbolic link; useSudo does not write through links (another user may have planted it): give the path it points to, or { followLinks: true }\n`);
+  assert.equal(fs.readFileSync(`${dir}/real`, 'utf8'), 'old');
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['link', 'real', 'staged']);
+});
+
+test('installScript checks a directory it made is still that directory before writing into it', () => {
+  const dir = scratch();
+  fs.writeFileSync(`${dir}/staged`, 'x');
+  fs.mkdirSync(`${dir}/elsewhere`);
+  // As if another user had swapped the new directory between make_dir and install_file: d_0 names another inode.
+  const script = installScript([{ path: `${dir}/made`, mode: undefined, tag: '0b0b0b0b' }], [{ staged: `${dir}/staged`, target: `${dir}/made/x`, mode: undefined, tag: '0c0c0c0c' }], { followLinks: false });
+  const swapped = script.replace(/^(d_0=.*)$/m, `$1; rmdir ${quote(`${dir}/made`)} && ln -s elsewhere ${quote(`${dir}/made`)}`);
+  const result = sh(swapped);
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /^fabts: .*\/made was replaced while in use \(can another user write there\?\); nothing was written\n$/);
+  assert.deepEqual(fs.readdirSync(`${dir}/elsewhere`), []);
+});
+
+test('backupScript copies to <file>.bak keeping mode, replaces a link found there, refuses a linked file unless asked', () => {
+  const dir = scratch();
+  fs.writeFileSync(`${dir}/app.conf`, 'old', { mode: 0o640 });
+  fs.chmodSync(`${dir}/app.conf`, 0o640);
+  fs.writeFileSync(`${dir}/victim`, 'victim');
+  fs.symlinkSync('victim', `${dir}/app.conf.bak`);
+  const first = sh(backupScript(`${dir}/app.conf`, '0d0d0d0d', { followLinks: false }));
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(fs.readFileSync(`${dir}/victim`, 'utf8'), 'victim', 'the link was not written through');
+  assert.equal(fs.lstatSync(`${dir}/app.conf.bak`).isFile(), true);
+  assert.equal(fs.readFileSync(`${dir}/app.conf.bak`, 'utf8'), 'old');
+  assert.equal(mode(`${dir}/app.conf.bak`), 0o640);
+  fs.symlinkSync('app.conf', `${dir}/link.conf`);
+  const refused = sh(backupScript(`${dir}/link.conf`, '0e0e0e0e', { followLinks: false }));
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /link\.conf is a symbolic link/);
+  fs.writeFileSync(`${dir}/app.conf`, 'newer');
+  assert.equal(sh(backupScript(`${dir}/link.conf`, '0f0f0f0f', { followLinks: true })).status, 0);
+  assert.equal(fs.readFileSync(`${dir}/app.conf.bak`, 'utf8'), 'newer', 'followed: the named file is backed up beside itself');
+  assert.equal(sh(backupScript(`${dir}/none`, '1a1a1a1a', { followLinks: false })).status, 0, 'nothing to back up');
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['app.conf', 'app.conf.bak', 'link.conf', 'victim']);
+});
+
+test('stageScript and listScript never match . or ..', () => {
+  const dir = scratch();
+  fs.mkdirSync(`${dir}/src`);
+  fs.writeFileSync(`${dir}/src/.hidden`, 'h');
+  fs.mkdirSync(`${dir}/staging`);
+  assert.deepEqual(sh(listScript(`${dir}/src/.*`)).stdout.split('\0').filter(Boolean), [`${dir}/src/.hidden`]);
+  assert.deepEqual(sh(listScript(`${dir}/src/.*/..`)).stdout, '');
+  const staged = sh(stageScript(`${dir}/src/.*`, `${dir}/staging`));
+  assert.equal(staged.status, 0, staged.stderr);
+  assert.deepEqual(staged.stdout.split('\0').filter(Boolean), [`${dir}/src/.hidden`]);
+  assert.deepEqual(fs.readdirSync(`${dir}/staging`), ['1']);
+});
+
+test('parseStagedModes reads the mode list into full staged paths', () => {
+  const modes = parseStagedModes('/tmp/s', '600 ./1/x\n755 ./2/x/bin\n4755 ./2/x/bin/tool\nnot a line\n');
+  assert.deepEqual([...modes], [['/tmp/s/1/x', 0o600], ['/tmp/s/2/x/bin', 0o755], ['/tmp/s/2/x/bin/tool', 0o4755]]);
+});
+
 test('stageScript copies every match into numbered slots and lists them; nothing matching is its own status', () => {
   const dir = scratch();
   const staging = `${dir}/staging`;
@@ -83,4 +154,35 @@ test('appendScript appends lines as data, starting a new line when the file lack
   execFileSync('/bin/sh', ['-c', appendScript(`${dir}/f`, lines, true)], { cwd: dir });
   assert.equal(fs.readFileSync(`${dir}/f`, 'utf8'), `no newline\n${lines.join('\n')}\n`);
   assert.equal(fs.existsSync(`${dir}/pwned`), false);
+});
+
+test('the write scripts need nothing beyond busybox (stat -c, mv -T, readlink -f)', (t) => {
+  if (!fs.existsSync('/bin/busybox')) return t.skip('busybox is not installed');
+  const dir = scratch();
+  const bin = `${dir}/bin`;
+  fs.mkdirSync(bin);
+  for (const applet of ['sh', 'stat', 'mv', 'cat', 'chmod', 'chown', 'mkdir', 'rmdir', 'rm', 'ls', 'readlink', 'id', 'cp']) fs.symlinkSync('/bin/busybox', `${bin}/${applet}`);
+  fs.writeFileSync(`${dir}/staged`, 'new');
+  fs.writeFileSync(`${dir}/old`, 'old', { mode: 0o600 });
+  fs.chmodSync(`${dir}/old`, 0o600);
+  fs.symlinkSync('old', `${dir}/link`);
+  const script = [
+    backupScript(`${dir}/old`, '5a5a5a5a', { followLinks: false }),
+    installScript(
+      [{ path: `${dir}/made`, mode: 0o750, tag: '5b5b5b5b' }],
+      [
+        { staged: `${dir}/staged`, target: `${dir}/link`, mode: undefined, tag: '5c5c5c5c' },
+        { staged: `${dir}/staged`, target: `${dir}/made/f`, mode: 0o640, tag: '5d5d5d5d' },
+      ],
+      { followLinks: true },
+    ),
+  ].join('\n');
+  const result = spawnSync(`${bin}/sh`, ['-c', script], { encoding: 'utf8', env: { PATH: bin } });
+  assert.equal(result.status, 0, result.stderr);
+  assert.deepEqual(result.stdout.split('\0').filter(Boolean), [`600 ${dir}/old`, `640 ${dir}/made/f`]);
+  assert.equal(fs.readFileSync(`${dir}/old.bak`, 'utf8'), 'old');
+  assert.equal(fs.readFileSync(`${dir}/old`, 'utf8'), 'new');
+  assert.equal(mode(`${dir}/old`), 0o600);
+  assert.equal(mode(`${dir}/made`), 0o750);
+  assert.deepEqual(fs.readdirSync(dir).filter((name) => name.includes('.fabts-')), []);
 });

@@ -250,6 +250,15 @@ describe('useSudo with a non-root sudoUser (items 7 and 14)', () => {
     assert.equal(modeOf(`${local}/secret.env`), 0o600);
     assert.deepEqual(fs.readdirSync(tempDir), [], 'the staging directory is gone');
 
+    // A whole tree keeps its modes too (the ACL that lets the login user in changes the staged copies' group bits).
+    fs.mkdirSync(`${source}/sub`, { mode: 0o750 });
+    fs.chmodSync(`${source}/sub`, 0o750);
+    fs.chownSync(`${source}/sub`, NOBODY.uid, NOBODY.gid);
+    writeAs(NOBODY, `${source}/sub/run.sh`, '#!/bin/sh\n', 0o700);
+    await onHost('direct', () => settings({ sudoUser: NOBODY.name }, () => get(source, `${local}/tree`, { useSudo: true, tempDir })));
+    assert.deepEqual([modeOf(`${local}/tree`), modeOf(`${local}/tree/secret.env`), modeOf(`${local}/tree/sub`), modeOf(`${local}/tree/sub/run.sh`)], [0o700, 0o600, 0o750, 0o700]);
+    assert.deepEqual(fs.readdirSync(tempDir), []);
+
     await assert.rejects(
       onHost('direct', () => settings({ sudoUser: NOBODY.name }, () => get(`${source}/missing.env`, `${local}/missing.env`, { useSudo: true, tempDir }))),
       (error: FabError) => error.code === 'TRANSFER' && /^get on direct: .*missing\.env: no such file or directory/.test(error.message),

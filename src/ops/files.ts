@@ -1,5 +1,6 @@
 // Fabric's contrib.files: append, contains, sed, comment, uncomment, first. User text is always data: it
 // travels over SFTP, or through quote() into a command, never spliced into shell code.
+import { randomBytes } from 'node:crypto';
 import type { CurrentHost } from '../env/context.ts';
 import { readWhole } from '../sftp/download.ts';
 import { SftpError, type SftpSession } from '../sftp/session.ts';
@@ -113,7 +114,7 @@ export async function append(path: string, text: string | string[], options: App
     return added;
   }
   if (options.useSudo) {
-    await privileged('append', host.text, appendScript(where.path, added, newlineFirst));
+    await privileged('append', host.text, appendScript(where.path, added, newlineFirst, randomBytes(4).toString('hex')));
     return added;
   }
   const data = Buffer.from(`${newlineFirst ? '\n' : ''}${added.join('\n')}\n`);

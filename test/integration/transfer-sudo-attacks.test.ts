@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import { FabError, get, lcd, put, settings, uploadTemplate } from '../../src/index.ts';
+import { FabError, append, get, lcd, put, settings, uploadTemplate } from '../../src/index.ts';
 import { localScratch, modeOf, remoteScratch } from '../support/files.ts';
 import { DAEMON, NOBODY, fakeShadow, fingerprint, runAs, sharedDir, startAs, writeAs } from '../support/other-user.ts';
 import { closePoolAfter, loadTestbed, onHost, useTestbed } from '../support/remote.ts';
@@ -167,6 +167,27 @@ describe('uploadTemplate({ useSudo }) backup (item 2)', () => {
     assert.equal(fs.readFileSync(`${dir}/app.conf.bak`, 'utf8'), 'value=2\n');
     assert.equal(fs.readFileSync(`${dir}/app.conf`, 'utf8'), 'value=3\n');
     assert.deepEqual(fs.readdirSync(dir).sort(), ['app.conf', 'app.conf.bak'], 'no temp file left');
+  });
+});
+
+describe('append({ useSudo }) (the same class as items 1 and 2)', () => {
+  test('a symlink planted at the file is refused; the lines are added to a copy renamed into place', async () => {
+    const { dir, shadow } = nobodysDir('append');
+    const before = fingerprint(shadow.file);
+    fs.symlinkSync(shadow.file, `${dir}/link.conf`);
+    fs.lchownSync(`${dir}/link.conf`, NOBODY.uid, NOBODY.gid);
+    await assert.rejects(
+      onHost('direct', () => append(`${dir}/link.conf`, 'evil::0:0::/:/bin/sh', { useSudo: true })),
+      (error: FabError) => error.message === `append on direct: ${dir}/link.conf is a symbolic link; useSudo does not write through links (another user may have planted it): give the path it points to`,
+    );
+    assert.deepEqual(fingerprint(shadow.file), before);
+
+    const added = await onHost('direct', () => append(`${dir}/app.conf`, ['a=1', 'b=2'], { useSudo: true }));
+    assert.deepEqual(added, ['a=1', 'b=2']);
+    assert.deepEqual(fingerprint(`${dir}/app.conf`), { uid: NOBODY.uid, gid: NOBODY.gid, mode: 0o644, content: 'old config\na=1\nb=2\n' });
+    await onHost('direct', () => append(`${dir}/new.conf`, 'x', { useSudo: true }));
+    assert.deepEqual(fingerprint(`${dir}/new.conf`), { uid: 0, gid: 0, mode: 0o644, content: 'x\n' });
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['app.conf', 'link.conf', 'new.conf'], 'no temp file left');
   });
 });
 

@@ -32,8 +32,8 @@ export interface MadeDir {
   tag: string;
 }
 
-/** The functions every write script starts with (see the comment at the top). */
-const SAFE_WRITE = `
+/** The functions every write script starts with (see the comment at the top); `followHint`: the caller has followLinks. */
+const safeWrite = (followHint: boolean) => `
 um=$(umask)
 fail() { printf 'fabts: %s\\n' "$*" >&2; }
 # Enters the directory holding $1, which must be the directory $3 (dev:inode) when given; base is its last
@@ -44,7 +44,7 @@ locate() {
   cd -P -- "\${d:-/}" || return 1
   [ -z "$3" ] || [ "$(stat -c %d:%i .)" = "$3" ] || { fail "\${d:-/} was replaced while in use (can another user write there?); nothing was written"; return 1; }
   [ -L "$base" ] || return 0
-  [ "$2" = 1 ] || { fail "$t is a symbolic link; useSudo does not write through links (another user may have planted it): give the path it points to, or { followLinks: true }"; return 1; }
+  [ "$2" = 1 ] || { fail "$t is a symbolic link; useSudo does not write through links (another user may have planted it): give the path it points to${followHint ? ', or { followLinks: true }' : ''}"; return 1; }
   r=$(readlink -f -- "$base" && echo .) || { fail "$t: cannot follow the link"; return 1; }
   t=\${r%??} base=\${t##*/} d=\${t%/*}
   cd -P -- "\${d:-/}"
@@ -67,9 +67,8 @@ leave() { rm -f -- new 2>/dev/null || rmdir -- new 2>/dev/null; cd .. && rmdir -
 // The new file is written with O_EXCL (noclobber), given the replaced file's owner and mode (or the mode asked for)
 // while still private, then renamed over the target. The replaced file's attributes are read without following a
 // link; one that is no longer a regular file stops the install.
-const INSTALL_FUNCTIONS = `
-fill() {
-  (set -C && cat -- "$src" > new) || return 1
+const ATTRIBUTES = `
+attrs() {
   if [ -e "../$base" ] || [ -L "../$base" ]; then
     a=$(stat -c '%u:%g %a %F' -- "../$base") || return 1
     case $a in
@@ -84,6 +83,10 @@ fill() {
   fi
   chmod -- "$fm" new
 }
+`.trim();
+
+const INSTALL_FUNCTIONS = `
+fill() { (set -C && cat -- "$src" > new) && attrs; }
 install_file() (
   src=$1 mode=$3
   locate "$2" "$5" "$6" || exit 1
@@ -113,7 +116,7 @@ function octal(mode: number | undefined): string {
  * each (the path written: a followed link's target). A target that is a symlink is refused unless followLinks.
  */
 export function installScript(dirs: MadeDir[], files: StagedFile[], options: { followLinks: boolean }): string {
-  const lines = [SAFE_WRITE, INSTALL_FUNCTIONS];
+  const lines = [safeWrite(true), ATTRIBUTES, INSTALL_FUNCTIONS];
   // d_<n> holds the n-th directory's dev:inode: a file going into it checks that it still is that directory.
   const dirIndex = new Map(dirs.map((dir, index) => [dir.path, index]));
   dirs.forEach((dir, index) => lines.push(`d_${index}=$(make_dir ${quote(dir.path)} ${octal(dir.mode)} ${dir.tag}) || exit 1`));
@@ -139,15 +142,28 @@ backup_file() (
   private "$3" || exit 1
   if cp -P -p -- "../$base" new && mv -f -T -- new "../$base.bak"; then leave; else leave; exit 1; fi
 )`.trim();
-  return `${SAFE_WRITE}\n${body}\nbackup_file ${quote(path)} ${options.followLinks ? 1 : 0} ${tag}\n`;
+  return `${safeWrite(true)}\n${body}\nbackup_file ${quote(path)} ${options.followLinks ? 1 : 0} ${tag}\n`;
 }
 
-/** `printf '%s\n' line... >> file`: appends lines as data, whatever they hold. */
-export function appendScript(path: string, lines: string[], newlineFirst: boolean): string {
+/**
+ * Adds lines at the end of a file (made when missing), as root: the file's content and the lines go to a copy in a
+ * private directory, which gets the file's owner and mode (0644 for a new file) and is renamed over it. So a link
+ * planted at the file is refused, never appended through; the file is replaced, not written in place. The lines are
+ * data, whatever they hold.
+ */
+export function appendScript(path: string, lines: string[], newlineFirst: boolean, tag: string): string {
   const format = newlineFirst ? "'\\n%s\\n'" : "'%s\\n'";
   const first = lines.slice(0, 1).map(quote);
   const rest = lines.slice(1).map(quote);
   const parts = [`printf ${format} ${first.join(' ')}`];
   if (rest.length) parts.push(`printf '%s\\n' ${rest.join(' ')}`);
-  return `{ ${parts.join('; ')}; } >> ${quote(path)}`;
+  const body = `
+append_file() (
+  mode=
+  locate "$1" 0 || exit 1
+  if [ -d "$base" ]; then fail "$t is a directory"; exit 1; fi
+  private "$2" || exit 1
+  if (set -C && { [ ! -e "../$base" ] || cat -- "../$base"; } > new) && { ${parts.join('; ')}; } >> new && attrs && mv -f -T -- new "../$base"; then leave; else leave; exit 1; fi
+)`.trim();
+  return `${safeWrite(false)}\n${ATTRIBUTES}\n${body}\nappend_file ${quote(path)} ${tag}\n`;
 }

@@ -147,13 +147,23 @@ test('stageScript copies every match into numbered slots and lists them; nothing
   assert.deepEqual(sh(listScript(`${dir}/src/*.conf`)).stdout.split('\0').filter(Boolean), [`${dir}/src/a.conf`]);
 });
 
-test('appendScript appends lines as data, starting a new line when the file lacks its last newline', () => {
+test('appendScript appends lines as data, starting a new line when the file lacks its last newline, keeping mode', () => {
   const dir = scratch();
-  fs.writeFileSync(`${dir}/f`, 'no newline');
+  fs.writeFileSync(`${dir}/f`, 'no newline', { mode: 0o640 });
+  fs.chmodSync(`${dir}/f`, 0o640);
   const lines = [`it's`, '$(touch pwned)', '`id`', 'a; b', '%s %d \\n'];
-  execFileSync('/bin/sh', ['-c', appendScript(`${dir}/f`, lines, true)], { cwd: dir });
+  execFileSync('/bin/sh', ['-c', appendScript(`${dir}/f`, lines, true, '6a6a6a6a')], { cwd: dir });
   assert.equal(fs.readFileSync(`${dir}/f`, 'utf8'), `no newline\n${lines.join('\n')}\n`);
+  assert.equal(mode(`${dir}/f`), 0o640);
   assert.equal(fs.existsSync(`${dir}/pwned`), false);
+  execFileSync('/bin/sh', ['-c', appendScript(`${dir}/new`, ['x'], false, '6b6b6b6b')], { cwd: dir });
+  assert.equal(fs.readFileSync(`${dir}/new`, 'utf8'), 'x\n');
+  assert.equal(mode(`${dir}/new`), 0o644);
+  fs.symlinkSync('f', `${dir}/link`);
+  const refused = spawnSync('/bin/sh', ['-c', appendScript(`${dir}/link`, ['y'], false, '6c6c6c6c')], { encoding: 'utf8' });
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /link is a symbolic link; useSudo does not write through links \(another user may have planted it\): give the path it points to\n$/);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['f', 'link', 'new']);
 });
 
 test('the write scripts need nothing beyond busybox (stat -c, mv -T, readlink -f)', (t) => {

@@ -94,11 +94,12 @@ install_file() (
   private "$4" || exit 1
   if fill && mv -f -T -- new "../$base"; then leave; printf '%s %s\\0' "$fm" "$t"; else leave; exit 1; fi
 )
-# Prints the directory's dev:inode, for install_file to check that the directory it enters is the one made.
+# Prints the directory's dev:inode, for what goes into it to check that it enters the directory made; $4 is its
+# parent's when this script made that too.
 make_dir() (
   [ -d "$1" ] && exec stat -L -c %d:%i -- "$1"
   d=\${1%/*}
-  mkdir -p -- "\${d:-/}" && locate "$1" 0 && private "$3" || exit 1
+  mkdir -p -- "\${d:-/}" && locate "$1" 0 "$4" && private "$3" || exit 1
   if (umask "$um" && mkdir -- new) && { [ -z "$2" ] || chmod -- "$2" new; } && made=$(stat -c %d:%i new) && mv -T -- new "../$base"; then
     leave; printf %s "$made"; exit 0
   fi
@@ -117,14 +118,16 @@ function octal(mode: number | undefined): string {
  */
 export function installScript(dirs: MadeDir[], files: StagedFile[], options: { followLinks: boolean }): string {
   const lines = [safeWrite(true), ATTRIBUTES, INSTALL_FUNCTIONS];
-  // d_<n> holds the n-th directory's dev:inode: a file going into it checks that it still is that directory.
+  // d_<n> holds the n-th directory's dev:inode: what goes into it (a file, a directory) checks that it still is that directory.
   const dirIndex = new Map(dirs.map((dir, index) => [dir.path, index]));
-  dirs.forEach((dir, index) => lines.push(`d_${index}=$(make_dir ${quote(dir.path)} ${octal(dir.mode)} ${dir.tag}) || exit 1`));
+  const pinnedParent = (path: string) => {
+    const parent = dirIndex.get(posix.dirname(path));
+    return parent === undefined ? "''" : `"$d_${parent}"`;
+  };
+  dirs.forEach((dir, index) => lines.push(`d_${index}=$(make_dir ${quote(dir.path)} ${octal(dir.mode)} ${dir.tag} ${pinnedParent(dir.path)}) || exit 1`));
   const follow = options.followLinks ? 1 : 0;
   for (const file of files) {
-    const parent = dirIndex.get(posix.dirname(file.target));
-    const pinned = parent === undefined ? "''" : `"$d_${parent}"`;
-    lines.push(`install_file ${quote(file.staged)} ${quote(file.target)} ${octal(file.mode)} ${file.tag} ${follow} ${pinned} || exit 1`);
+    lines.push(`install_file ${quote(file.staged)} ${quote(file.target)} ${octal(file.mode)} ${file.tag} ${follow} ${pinnedParent(file.target)} || exit 1`);
   }
   return `${lines.join('\n')}\n`;
 }

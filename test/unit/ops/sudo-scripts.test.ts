@@ -88,6 +88,20 @@ test('installScript checks a directory it made is still that directory before wr
   assert.equal(result.status, 1);
   assert.match(result.stderr, /^fabts: .*\/made was replaced while in use \(can another user write there\?\); nothing was written\n$/);
   assert.deepEqual(fs.readdirSync(`${dir}/elsewhere`), []);
+
+  // The same for a directory made inside one made just before.
+  const nested = installScript(
+    [
+      { path: `${dir}/top`, mode: undefined, tag: '0d0d0d0d' },
+      { path: `${dir}/top/sub`, mode: undefined, tag: '0e0e0e0e' },
+    ],
+    [],
+    { followLinks: false },
+  ).replace(/^(d_0=.*)$/m, `$1; rmdir ${quote(`${dir}/top`)} && ln -s elsewhere ${quote(`${dir}/top`)}`);
+  const nestedResult = sh(nested);
+  assert.equal(nestedResult.status, 1);
+  assert.match(nestedResult.stderr, /\/top was replaced while in use/);
+  assert.deepEqual(fs.readdirSync(`${dir}/elsewhere`), []);
 });
 
 test('backupScript copies to <file>.bak keeping mode, replaces a link found there, refuses a linked file unless asked', () => {

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { CosmiconfigResult, Loaders, PublicExplorer } from 'cosmiconfig';
 import { UsageError } from '../errors.ts';
+import { configError, parseJson } from './config-errors.ts';
 import { PATH_KEYS, defaultSettings, validateSettings } from './schema.ts';
 
 /**
@@ -225,20 +226,9 @@ const LOADERS: Loaders = {
   '.cts': loadTypeScript,
 };
 
-/** JSON.parse, with the position turned into a line and column. */
+/** JSON.parse; an error gives the line and column, never the text (config-errors.ts). */
 function loadJson(_filepath: string, content: string): unknown {
-  const text = content.replace(/^\uFEFF/, '');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    const message = (error as Error).message;
-    const position = /at position (\d+)/.exec(message);
-    if (!position || /line \d+/.test(message)) throw error;
-    const before = text.slice(0, Number(position[1]));
-    const line = before.split('\n').length;
-    const column = before.length - before.lastIndexOf('\n');
-    throw new SyntaxError(`${message.replace(/ at position \d+.*$/, '')} (line ${line}, column ${column})`);
-  }
+  return parseJson(content.replace(/^\uFEFF/, ''));
 }
 
 let loads = 0;
@@ -279,40 +269,4 @@ function exportedConfig(namespace: Record<string, unknown>): unknown {
 function errorPath(error: unknown): string | undefined {
   const filepath = (error as { filepath?: unknown } | null)?.filepath;
   return typeof filepath === 'string' ? filepath : undefined;
-}
-
-const BUILTIN_ERRORS = new Set(['SyntaxError', 'TypeError', 'ReferenceError', 'RangeError']);
-
-/** One line: the file and the parser's (or the config module's) first line of complaint. */
-function configError(filepath: string, error: unknown): UsageError {
-  if (error instanceof UsageError) return error;
-  return new UsageError(`${filepath}: ${describeProblem(filepath, error)}`, 'BAD_CONFIG', { cause: error });
-}
-
-function describeProblem(filepath: string, error: unknown): string {
-  if (!(error instanceof Error)) return String(error).split('\n')[0] ?? 'failed to load';
-  // esbuild (through tsx): "Transform failed with 1 error:\n/path/fab.config.ts:1:18: ERROR: Unexpected ...".
-  const esbuild = /:(\d+):(\d+): ERROR: ([^\n]+)/.exec(error.message);
-  if (esbuild) return `${esbuild[3]} (line ${esbuild[1]}, column ${Number(esbuild[2]) + 1})`;
-  const message = error.message
-    .replace(/^(JSON|YAML|TypeScript) Error in [^\n]*?:\s*/, '')
-    .split('\n')
-    .map((line) => line.trim())
-    .find((line) => line !== '' && !/^(>|\||\d+\s*\||-+\^)/.test(line) && !/^Transform failed with/.test(line));
-  let problem = (message ?? error.name).split(`${filepath}:`).join('').trim();
-  if (BUILTIN_ERRORS.has(error.name) && !problem.startsWith(error.name)) problem = `${error.name}: ${problem}`;
-  const at = locationIn(filepath, error.stack);
-  return at && !/\bline \d+|\(\d+:\d+\)/.test(problem) ? `${problem} (${at})` : problem;
-}
-
-/** "line N" of the first stack frame inside the config file, when the error came from running it. */
-function locationIn(filepath: string, stack: string | undefined): string | undefined {
-  if (!stack) return undefined;
-  for (const prefix of [pathToFileURL(filepath).href, filepath]) {
-    const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    // The URL may carry the query loadScript adds to bypass the module cache.
-    const match = new RegExp(`${escaped}(?:\\?[^:\\s)]*)?:(\\d+):\\d+`).exec(stack);
-    if (match) return `line ${match[1]}`;
-  }
-  return undefined;
 }

@@ -7,6 +7,7 @@ import type { CosmiconfigResult, Loaders, PublicExplorer } from 'cosmiconfig';
 import { UsageError } from '../errors.ts';
 import { configError, parseJson } from './config-errors.ts';
 import { PATH_KEYS, defaultSettings, validateSettings } from './schema.ts';
+import { refuseUntrusted } from '../util/trust.ts';
 
 /**
  * The config layers under the fabfile and the command line (API.md "env", precedence lowest first):
@@ -74,8 +75,8 @@ export async function loadConfigLayers(options: LoadConfigOptions): Promise<Conf
 
   const file = configFile === undefined ? undefined : await loadExplicitConfig(configFile);
   const userPath = await firstFile(home, USER_CONFIG_FILES);
-  const user = userPath === undefined || userPath === configFile ? undefined : await loadFile(userPath);
-  const project = await searchProjectConfig(cwd, home);
+  const user = userPath === undefined || userPath === configFile ? undefined : await loadFile(trusted(userPath));
+  const project = await searchProjectConfig(cwd, home, configFile);
 
   const layers: ConfigLayer[] = [{ name: 'defaults', source: 'defaults', values: defaultSettings() }];
   // A file shows up once, at its highest layer: `-c ~/.fabrc` is the file layer, not also the user layer.
@@ -133,14 +134,17 @@ async function loadFile(filepath: string): Promise<LoadedFile> {
  * Neither built-in strategy alone fits: 'project' walks past home up to / when there is no package.json, and
  * 'global' also reads the OS config directory (~/.config/fab), a second user layer that `home` cannot redirect.
  */
-async function searchProjectConfig(cwd: string, home: string): Promise<LoadedFile | undefined> {
+async function searchProjectConfig(cwd: string, home: string, named: string | undefined): Promise<LoadedFile | undefined> {
   const everywhere = () => explorer(PROJECT_CONFIG_FILES);
   const inHome = () => explorer(HOME_PROJECT_CONFIG_FILES);
   for (let dir = cwd; ; ) {
     const atHome = dir === home;
     let result: CosmiconfigResult = null;
     try {
-      if (await mayHoldConfig(dir, atHome ? HOME_PROJECT_CONFIG_FILES : PROJECT_CONFIG_FILES)) result = await (atHome ? inHome() : everywhere()).search(dir);
+      const candidates = await configCandidates(dir, atHome ? HOME_PROJECT_CONFIG_FILES : PROJECT_CONFIG_FILES);
+      // cosmiconfig loads (runs) the first of them: each must be trustworthy before it searches (or named by -c).
+      for (const candidate of candidates) if (candidate !== named) trusted(candidate);
+      if (candidates.length > 0) result = await (atHome ? inHome() : everywhere()).search(dir);
     } catch (error) {
       throw configError(errorPath(error) ?? dir, error);
     }
@@ -156,21 +160,34 @@ async function searchProjectConfig(cwd: string, home: string): Promise<LoadedFil
 }
 
 /**
- * Whether cosmiconfig needs to look in dir: some config file is there, other than a package.json without a "fab"
- * key. Most directories hold none, and loading cosmiconfig costs ~10 ms of every `fab`'s start-up.
+ * The config files in dir cosmiconfig may load, other than a package.json without a "fab" key: when there are none
+ * it need not look (most directories hold none, and loading cosmiconfig costs ~10 ms of every `fab`'s start-up).
  */
-async function mayHoldConfig(dir: string, names: readonly string[]): Promise<boolean> {
+async function configCandidates(dir: string, names: readonly string[]): Promise<string[]> {
+  const found: string[] = [];
   for (const name of names) {
     const candidate = path.join(dir, name);
     if ((await fileKind(candidate)) !== 'file') continue;
-    if (name !== 'package.json') return true;
-    try {
-      if (Object.hasOwn(JSON.parse(await readFile(candidate, 'utf8')) as object, 'fab')) return true;
-    } catch {
-      return true; // cosmiconfig reports what is wrong with it
+    if (name === 'package.json') {
+      try {
+        if (!Object.hasOwn(JSON.parse(await readFile(candidate, 'utf8')) as object, 'fab')) continue;
+      } catch {
+        // cosmiconfig reports what is wrong with it
+      }
     }
+    found.push(candidate);
   }
-  return false;
+  return found;
+}
+
+/**
+ * A config found by searching (the project's, the user's) is loaded only if no other user could have put it there:
+ * code configs run as this user, and data configs can name what runs (an ssh_config with a ProxyCommand). `-c`
+ * names one to trust.
+ */
+function trusted(file: string): string {
+  refuseUntrusted(file, '-c');
+  return file;
 }
 
 async function isProjectRoot(dir: string): Promise<boolean> {

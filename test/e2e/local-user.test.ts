@@ -73,6 +73,13 @@ describe('a fabfile or config found by the upward search runs only when this use
     run = await fab(['-f', fabfile, 'hello'], { cwd, env: { HOME: home } });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /hello from the fabfile/);
+
+    // Root under sudo trusts the user who ran sudo (SUDO_UID), as git does: `sudo fab` in one's own project.
+    fs.chmodSync(shared, 0o755);
+    fs.rmSync(mark);
+    run = await fab(['hello'], { cwd, env: { HOME: home, SUDO_UID: String(NOBODY) } });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /hello from the fabfile/);
   });
 
   test('a project config owned by another user is refused, code or data (fab.config.mjs, fab.config.json, package.json#fab, ~/.fabrc.yaml); -c trusts it', async () => {

@@ -1,9 +1,10 @@
 import { hash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import Module from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { Script } from 'node:vm';
+import { privateDirectory } from '../util/trust.ts';
 import { restoreV8Flags, v8FlagState } from '../util/v8-flags.ts';
 
 /**
@@ -87,7 +88,7 @@ export function enableCompileCache(options: { dir?: string; env?: NodeJS.Process
   const env = options.env ?? process.env;
   if (env.FABTS_COMPILE_CACHE === '0') return undefined;
   const wanted = options.dir ?? defaultCacheDir(env);
-  const dir = wanted === undefined ? undefined : verifiedDir(wanted);
+  const dir = wanted === undefined ? undefined : privateDirectory(wanted);
   if (!dir) return undefined;
 
   const statics = Module as ModuleStatics;
@@ -130,58 +131,6 @@ export function enableCompileCache(options: { dir?: string; env?: NodeJS.Process
 
   process.once('exit', () => writeEntries(dir, pending));
   return stats;
-}
-
-/**
- * The cache directory as a real path, created if missing, when no user but this one (and root) can have written
- * anything on the way to it; undefined otherwise: the cache then stays off. Nothing is created before the path that
- * exists has been found safe, so fab run as root leaves no directory of its own in another user's home.
- */
-function verifiedDir(dir: string): string | undefined {
-  const euid = process.geteuid?.();
-  try {
-    if (euid === undefined) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      return dir;
-    }
-    let existing = path.resolve(dir);
-    const missing: string[] = [];
-    while (!exists(existing)) {
-      missing.unshift(path.basename(existing));
-      existing = path.dirname(existing);
-    }
-    let real = realpathSync(existing);
-    for (let at = real; ; at = path.dirname(at)) {
-      const st = lstatSync(at);
-      if (!st.isDirectory() || (st.uid !== euid && st.uid !== 0) || ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0)) return undefined;
-      if (path.dirname(at) === at) break;
-    }
-    for (const name of missing) {
-      real = path.join(real, name);
-      try {
-        mkdirSync(real, { mode: 0o700 });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
-      }
-    }
-    // The cache itself, and whatever fab created (or found created meanwhile) on the way: this user's alone.
-    for (let at = real, left = missing.length || 1; left > 0; at = path.dirname(at), left--) {
-      const st = lstatSync(at);
-      if (!st.isDirectory() || st.uid !== euid || (st.mode & 0o022) !== 0) return undefined;
-    }
-    return real;
-  } catch {
-    return undefined;
-  }
-}
-
-function exists(file: string): boolean {
-  try {
-    lstatSync(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** An entry's data once it proves to be made from this key and whole; undefined when missing, foreign or damaged. */

@@ -1,4 +1,4 @@
-import { realpathSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, mkdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
 import { nameOfUser } from '../hosts/tokens.ts';
@@ -53,5 +53,60 @@ export function refuseUntrusted(file: string, explicitFlag: string, also: readon
       if (!uids.has(dirStat.uid)) refuse(`its directory ${dir} is owned by ${ownerText(dirStat.uid)}, not by you or root`);
       if (openToEveryone(dirStat)) refuse(`its directory ${dir} is writable by every user (no sticky bit)`);
     }
+  }
+}
+
+/**
+ * A directory as a real path, created (0700) if missing, when no user but this one and root can have written
+ * anything on the way to it: every directory from / down is this user's or root's and not writable by group or
+ * others unless sticky (as /tmp), and the directory and those created for it are this user's and writable by no one
+ * else. Undefined otherwise, or on any error. Nothing is created before the part that exists has been found safe,
+ * so fab run as root leaves no directory of its own in another user's home. Only this user and root can change
+ * what the returned path names. (The compile cache: what is read from there runs as this user.)
+ */
+export function privateDirectory(dir: string): string | undefined {
+  const euid = process.geteuid?.();
+  try {
+    if (euid === undefined) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      return dir;
+    }
+    let existing = path.resolve(dir);
+    const missing: string[] = [];
+    while (!exists(existing)) {
+      missing.unshift(path.basename(existing));
+      existing = path.dirname(existing);
+    }
+    let real = realpathSync(existing);
+    for (let at = real; ; at = path.dirname(at)) {
+      const st = lstatSync(at);
+      if (!st.isDirectory() || (st.uid !== euid && st.uid !== 0) || ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0)) return undefined;
+      if (path.dirname(at) === at) break;
+    }
+    for (const name of missing) {
+      real = path.join(real, name);
+      try {
+        mkdirSync(real, { mode: 0o700 });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
+      }
+    }
+    // The cache itself, and whatever fab created (or found created meanwhile) on the way: this user's alone.
+    for (let at = real, left = missing.length || 1; left > 0; at = path.dirname(at), left--) {
+      const st = lstatSync(at);
+      if (!st.isDirectory() || st.uid !== euid || (st.mode & 0o022) !== 0) return undefined;
+    }
+    return real;
+  } catch {
+    return undefined;
+  }
+}
+
+function exists(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch {
+    return false;
   }
 }

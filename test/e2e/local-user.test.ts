@@ -184,3 +184,33 @@ describe('--log-dir never writes through a file another user could have planted'
     assert.equal(fs.statSync(path.join(logs, 'run.log')).mode & 0o777, 0o600);
   });
 });
+
+describe('tsx\'s cache of compiled TypeScript ($TMPDIR/tsx-<uid>) is used only when no other user can write to it', () => {
+  test('another user who made the directory first cannot swap compiled code into the fabfile', async () => {
+    const top = root({ 'fabfile.ts': "export function hello(): void { console.log('hello from ts'); }\n" });
+    const tmp = path.join(top, 'tmp');
+    fs.mkdirSync(tmp);
+    fs.chmodSync(tmp, 0o1777); // as /tmp
+    const cache = path.join(tmp, `tsx-${process.geteuid!()}`);
+    asNobody(`mkdir ${cache} && chmod 755 ${cache}`);
+    const env = { TMPDIR: tmp };
+
+    let run = await fab(['hello'], { cwd: top, env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /hello from ts/);
+    // The directory's owner rewrites whatever compiled code fab left there (they may replace files in their directory).
+    asNobody(`cd ${cache} && for f in *; do [ -f "$f" ] || continue; sed 's/hello from ts/PWNED by nobody/' "$f" > "$f.new" && rm -f "$f" && mv "$f.new" "$f"; done; true`);
+    run = await fab(['hello'], { cwd: top, env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /hello from ts/);
+    assert.doesNotMatch(run.stdout, /PWNED/);
+    assert.deepEqual(fs.readdirSync(cache), [], 'fab wrote nothing into the other user\'s directory');
+
+    // A directory of fab's own is used as before.
+    fs.rmSync(cache, { recursive: true });
+    run = await fab(['hello'], { cwd: top, env });
+    assert.match(run.stdout, /hello from ts/, run.stderr);
+    assert.equal(fs.statSync(cache).uid, process.geteuid!());
+    assert.ok(fs.readdirSync(cache).length > 0, 'tsx cached the compiled fabfile');
+  });
+});

@@ -16,6 +16,8 @@ export type FabErrorCode =
   | 'BAD_HOST'
   | 'BAD_ARGUMENT'
   | 'BAD_CONFIG'
+  /** A fabfile or config that fab found by searching is owned by another user, or in a directory others may write to. */
+  | 'UNTRUSTED_FILE'
   | 'LOAD_FAILED'
   | 'COMMAND_FAILED'
   | 'CONNECT_FAILED'

@@ -2,11 +2,13 @@
 import { ExitCode, FabError } from '../errors.ts';
 import { enableCompileCache } from './compile-cache.ts';
 import { handleInterrupts } from './interrupt.ts';
+import { guardTsxCache } from './tsx-cache.ts';
 import { deferOptimizingCompiler } from './jit.ts';
 import { formatFatal, main } from './main.ts';
 
 deferOptimizingCompiler();
 enableCompileCache();
+guardTsxCache();
 
 // The only file that touches process.argv and process.exit.
 const argv = process.argv.slice(2);

@@ -1,9 +1,10 @@
 import { hash, randomBytes } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import Module from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { Script } from 'node:vm';
+import { privateDirectory } from '../util/trust.ts';
 import { restoreV8Flags, v8FlagState } from '../util/v8-flags.ts';
 
 /**
@@ -12,12 +13,19 @@ import { restoreV8Flags, v8FlagState } from '../util/v8-flags.ts';
  * and its dependencies (~640 KB) is ~13 ms of every run that connects; from the cache, the functions a run used
  * come back compiled. Measured on 2 cores, interleaved runs: `true` on 10 hosts, 5-7% less of fab's CPU.
  *
- * Entries live in $XDG_CACHE_HOME/fabts/v8-<V8 version>-<arch>/ (else ~/.cache/...), one file per module, named by a
- * hash of the module's path, its text and the V8 flags fabts had set (V8 refuses data made under other flags).
- * An entry is a SHA-1 of its data, then the data: V8 checks only the data's header, and damaged data past it would
- * crash the process, so the checksum is checked first. Entries are written when the process exits, whole
- * (a new temporary file, then rename), with the flags put back as they were when the module was compiled.
- * The directory must be this user's and not writable by others, or the cache stays off.
+ * Entries live in $XDG_CACHE_HOME/fabts/v8-<V8 version>-<arch>/ (else ~/.cache/...), one file per module, named by
+ * a SHA-256 of its key: the format, V8's version and arch, the V8 flags fabts had set (V8 refuses data made under
+ * other flags), the module's path and its exact text. An entry is that SHA-256 again, a SHA-256 of the data, then
+ * the data: V8 itself checks only the source's length (data compiled from other code of the same length would run
+ * in its place) and the data's header (damaged data past it would crash the process), so both hashes are checked
+ * first. Entries are written when the process exits, whole (a new temporary file, then rename), with the flags put
+ * back as they were when the module was compiled.
+ *
+ * Code read from the cache runs as this user, so no other user may have touched it: every directory from / down
+ * to the cache must be this user's or root's and not writable by group or others (unless sticky, as /tmp), and the
+ * directories fab creates and the cache itself this user's (so a home another user owns, as under `sudo -E fab`,
+ * has no cache). The check runs once, on the real path, which is used from then on: nobody else can change what
+ * it names. Each entry is opened without following a link and must be a plain file of this user's.
  *
  * Left to Node.js as usual: modules outside node_modules (the fabfile), modules that may call import() (a
  * vm.Script has no import() of its own in Node.js 20), ES modules, and modules with a source map while source
@@ -27,10 +35,13 @@ import { restoreV8Flags, v8FlagState } from '../util/v8-flags.ts';
 const IN_NODE_MODULES = `${path.sep}node_modules${path.sep}`;
 const DYNAMIC_IMPORT = /\bimport\s*\(/;
 const SOURCE_MAP = /^[#@]\s*sourceMappingURL=/m;
-const CHECKSUM_BYTES = 20;
+const HASH_BYTES = 32;
+const FORMAT = 'fabts-compile-cache 2';
+const { O_NOFOLLOW, O_RDONLY } = constants;
 
 interface Pending {
   file: string;
+  key: Buffer;
   script: Script;
   flags: string;
 }
@@ -76,8 +87,9 @@ export interface CompileCacheStats {
 export function enableCompileCache(options: { dir?: string; env?: NodeJS.ProcessEnv } = {}): CompileCacheStats | undefined {
   const env = options.env ?? process.env;
   if (env.FABTS_COMPILE_CACHE === '0') return undefined;
-  const dir = options.dir ?? defaultCacheDir(env);
-  if (!dir || !usableDir(dir)) return undefined;
+  const wanted = options.dir ?? defaultCacheDir(env);
+  const dir = wanted === undefined ? undefined : privateDirectory(wanted);
+  if (!dir) return undefined;
 
   const statics = Module as ModuleStatics;
   const proto = Module.prototype as unknown as ModuleInternals;
@@ -98,8 +110,9 @@ export function enableCompileCache(options: { dir?: string; env?: NodeJS.Process
       return original.call(this, content, filename, ...rest);
     }
     const flags = v8FlagState();
-    const file = path.join(dir, `${hash('sha1', `${filename}\0${flags}\0${content}`)}.bin`);
-    const cachedData = readEntry(file);
+    const key = hash('sha256', `${FORMAT}\0${process.versions.v8}\0${process.arch}\0${flags}\0${filename}\0${content}`, 'buffer');
+    const file = path.join(dir, `${key.toString('hex')}.bin`);
+    const cachedData = readEntry(file, key);
     let script: Script;
     try {
       script = new Script(statics.wrap(content), { filename, columnOffset, cachedData });
@@ -110,7 +123,7 @@ export function enableCompileCache(options: { dir?: string; env?: NodeJS.Process
     if (cachedData && !script.cachedDataRejected) stats.hits++;
     else {
       stats.misses++;
-      pending.push({ file, script, flags });
+      pending.push({ file, key, script, flags });
     }
     const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
     return wrapper.call(this.exports, this.exports, requireFor(this, statics), this, filename, path.dirname(filename));
@@ -120,29 +133,33 @@ export function enableCompileCache(options: { dir?: string; env?: NodeJS.Process
   return stats;
 }
 
-/** This user's directory, not writable by others (created so), or undefined: the cache then stays off. */
-function usableDir(dir: string): boolean {
+/** An entry's data once it proves to be made from this key and whole; undefined when missing, foreign or damaged. */
+function readEntry(file: string, key: Buffer): Buffer | undefined {
+  let fd: number;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(dir);
-    const uid = process.getuid?.();
-    return st.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
-  } catch {
-    return false;
-  }
-}
-
-/** An entry's data once its checksum holds; undefined when missing or damaged. */
-function readEntry(file: string): Buffer | undefined {
-  let entry: Buffer;
-  try {
-    entry = readFileSync(file);
+    fd = openSync(file, O_RDONLY | O_NOFOLLOW);
   } catch {
     return undefined;
   }
-  if (entry.length <= CHECKSUM_BYTES) return undefined;
-  const data = entry.subarray(CHECKSUM_BYTES);
-  return hash('sha1', data, 'buffer').equals(entry.subarray(0, CHECKSUM_BYTES)) ? data : undefined;
+  try {
+    const st = fstatSync(fd);
+    const euid = process.geteuid?.();
+    if (!st.isFile() || (euid !== undefined && st.uid !== euid) || (st.mode & 0o022) !== 0 || st.size <= 2 * HASH_BYTES) return undefined;
+    const entry = Buffer.allocUnsafe(st.size);
+    let read = 0;
+    while (read < entry.length) {
+      const got = readSync(fd, entry, read, entry.length - read, read);
+      if (got === 0) return undefined;
+      read += got;
+    }
+    const data = entry.subarray(2 * HASH_BYTES);
+    if (!entry.subarray(0, HASH_BYTES).equals(key)) return undefined;
+    return hash('sha256', data, 'buffer').equals(entry.subarray(HASH_BYTES, 2 * HASH_BYTES)) ? data : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function writeEntries(dir: string, pending: readonly Pending[]): void {
@@ -156,13 +173,13 @@ function writeEntries(dir: string, pending: readonly Pending[]): void {
     // V8 stamps the data with the flags of the moment: those the modules were compiled under, if they can be
     // put back (the optimizing compiler is on again after 10 s, for one).
     if (!restoreV8Flags(flags)) continue;
-    for (const { file, script } of group) {
+    for (const { file, key, script } of group) {
       const data = script.createCachedData();
       const temp = path.join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
       let fd: number | undefined;
       try {
         fd = openSync(temp, 'wx', 0o600);
-        writeSync(fd, Buffer.concat([hash('sha1', data, 'buffer'), data]));
+        writeSync(fd, Buffer.concat([key, hash('sha256', data, 'buffer'), data]));
         closeSync(fd);
         fd = undefined;
         renameSync(temp, file);

@@ -21,7 +21,7 @@ const GROUPS = {
 export const FLAGS: Record<string, FlagSpec> = {
   list: { alias: 'l', type: 'boolean', describe: 'list the tasks, grouped by namespace, with descriptions' },
   display: { alias: 'd', type: 'string', describe: 'show a task\'s description and arguments', requiresArg: true },
-  fabfile: { alias: 'f', type: 'string', group: GROUPS.fabfile, describe: 'fabfile to load (default: nearest fabfile.ts upward)', requiresArg: true },
+  fabfile: { alias: 'f', type: 'string', group: GROUPS.fabfile, describe: 'fabfile to load, trusted (default: nearest fabfile.ts upward, if yours or root\'s)', requiresArg: true },
   config: { alias: 'c', type: 'string', group: GROUPS.fabfile, describe: 'config file, above the project config', requiresArg: true },
   set: { type: 'string', group: GROUPS.fabfile, describe: 'set env keys: --set key=value,other=value', requiresArg: true },
   hosts: { alias: 'H', type: 'string', group: GROUPS.targets, describe: 'comma-separated hosts: user@host:port, [v6::addr]:port or ssh_config aliases', requiresArg: true },
@@ -54,7 +54,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   show: { type: 'string', group: GROUPS.output, describe: 'show output levels (e.g. debug)', requiresArg: true },
   linewise: { type: 'boolean', group: GROUPS.output, describe: 'print output line by line, prefixed with the host' },
   json: { type: 'boolean', group: GROUPS.output, describe: 'print one JSON document with every result to stdout at the end (progress goes to stderr)' },
-  'log-dir': { type: 'string', group: GROUPS.output, describe: 'write a log per host and a run log into DIR (files 0600)', requiresArg: true },
+  'log-dir': { type: 'string', group: GROUPS.output, describe: 'write a log per host and a run log into DIR (yours, writable by no one else; files 0600)', requiresArg: true },
   'no-color': { type: 'boolean', group: GROUPS.output, describe: 'no colors (also NO_COLOR=1)' },
   debug: { type: 'boolean', group: GROUPS.output, describe: 'print stack traces and connection details' },
 };

@@ -5,7 +5,9 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { CosmiconfigResult, Loaders, PublicExplorer } from 'cosmiconfig';
 import { UsageError } from '../errors.ts';
+import { configError, parseJson } from './config-errors.ts';
 import { PATH_KEYS, defaultSettings, validateSettings } from './schema.ts';
+import { refuseUntrusted } from '../util/trust.ts';
 
 /**
  * The config layers under the fabfile and the command line (API.md "env", precedence lowest first):
@@ -73,8 +75,8 @@ export async function loadConfigLayers(options: LoadConfigOptions): Promise<Conf
 
   const file = configFile === undefined ? undefined : await loadExplicitConfig(configFile);
   const userPath = await firstFile(home, USER_CONFIG_FILES);
-  const user = userPath === undefined || userPath === configFile ? undefined : await loadFile(userPath);
-  const project = await searchProjectConfig(cwd, home);
+  const user = userPath === undefined || userPath === configFile ? undefined : await loadFile(trusted(userPath));
+  const project = await searchProjectConfig(cwd, home, configFile);
 
   const layers: ConfigLayer[] = [{ name: 'defaults', source: 'defaults', values: defaultSettings() }];
   // A file shows up once, at its highest layer: `-c ~/.fabrc` is the file layer, not also the user layer.
@@ -132,14 +134,17 @@ async function loadFile(filepath: string): Promise<LoadedFile> {
  * Neither built-in strategy alone fits: 'project' walks past home up to / when there is no package.json, and
  * 'global' also reads the OS config directory (~/.config/fab), a second user layer that `home` cannot redirect.
  */
-async function searchProjectConfig(cwd: string, home: string): Promise<LoadedFile | undefined> {
+async function searchProjectConfig(cwd: string, home: string, named: string | undefined): Promise<LoadedFile | undefined> {
   const everywhere = () => explorer(PROJECT_CONFIG_FILES);
   const inHome = () => explorer(HOME_PROJECT_CONFIG_FILES);
   for (let dir = cwd; ; ) {
     const atHome = dir === home;
     let result: CosmiconfigResult = null;
     try {
-      if (await mayHoldConfig(dir, atHome ? HOME_PROJECT_CONFIG_FILES : PROJECT_CONFIG_FILES)) result = await (atHome ? inHome() : everywhere()).search(dir);
+      const candidates = await configCandidates(dir, atHome ? HOME_PROJECT_CONFIG_FILES : PROJECT_CONFIG_FILES);
+      // cosmiconfig loads (runs) the first of them: each must be trustworthy before it searches (or named by -c).
+      for (const candidate of candidates) if (candidate !== named) trusted(candidate);
+      if (candidates.length > 0) result = await (atHome ? inHome() : everywhere()).search(dir);
     } catch (error) {
       throw configError(errorPath(error) ?? dir, error);
     }
@@ -155,21 +160,34 @@ async function searchProjectConfig(cwd: string, home: string): Promise<LoadedFil
 }
 
 /**
- * Whether cosmiconfig needs to look in dir: some config file is there, other than a package.json without a "fab"
- * key. Most directories hold none, and loading cosmiconfig costs ~10 ms of every `fab`'s start-up.
+ * The config files in dir cosmiconfig may load, other than a package.json without a "fab" key: when there are none
+ * it need not look (most directories hold none, and loading cosmiconfig costs ~10 ms of every `fab`'s start-up).
  */
-async function mayHoldConfig(dir: string, names: readonly string[]): Promise<boolean> {
+async function configCandidates(dir: string, names: readonly string[]): Promise<string[]> {
+  const found: string[] = [];
   for (const name of names) {
     const candidate = path.join(dir, name);
     if ((await fileKind(candidate)) !== 'file') continue;
-    if (name !== 'package.json') return true;
-    try {
-      if (Object.hasOwn(JSON.parse(await readFile(candidate, 'utf8')) as object, 'fab')) return true;
-    } catch {
-      return true; // cosmiconfig reports what is wrong with it
+    if (name === 'package.json') {
+      try {
+        if (!Object.hasOwn(JSON.parse(await readFile(candidate, 'utf8')) as object, 'fab')) continue;
+      } catch {
+        // cosmiconfig reports what is wrong with it
+      }
     }
+    found.push(candidate);
   }
-  return false;
+  return found;
+}
+
+/**
+ * A config found by searching (the project's, the user's) is loaded only if no other user could have put it there:
+ * code configs run as this user, and data configs can name what runs (an ssh_config with a ProxyCommand). `-c`
+ * names one to trust.
+ */
+function trusted(file: string): string {
+  refuseUntrusted(file, '-c');
+  return file;
 }
 
 async function isProjectRoot(dir: string): Promise<boolean> {
@@ -225,20 +243,9 @@ const LOADERS: Loaders = {
   '.cts': loadTypeScript,
 };
 
-/** JSON.parse, with the position turned into a line and column. */
+/** JSON.parse; an error gives the line and column, never the text (config-errors.ts). */
 function loadJson(_filepath: string, content: string): unknown {
-  const text = content.replace(/^\uFEFF/, '');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    const message = (error as Error).message;
-    const position = /at position (\d+)/.exec(message);
-    if (!position || /line \d+/.test(message)) throw error;
-    const before = text.slice(0, Number(position[1]));
-    const line = before.split('\n').length;
-    const column = before.length - before.lastIndexOf('\n');
-    throw new SyntaxError(`${message.replace(/ at position \d+.*$/, '')} (line ${line}, column ${column})`);
-  }
+  return parseJson(content.replace(/^\uFEFF/, ''));
 }
 
 let loads = 0;
@@ -279,40 +286,4 @@ function exportedConfig(namespace: Record<string, unknown>): unknown {
 function errorPath(error: unknown): string | undefined {
   const filepath = (error as { filepath?: unknown } | null)?.filepath;
   return typeof filepath === 'string' ? filepath : undefined;
-}
-
-const BUILTIN_ERRORS = new Set(['SyntaxError', 'TypeError', 'ReferenceError', 'RangeError']);
-
-/** One line: the file and the parser's (or the config module's) first line of complaint. */
-function configError(filepath: string, error: unknown): UsageError {
-  if (error instanceof UsageError) return error;
-  return new UsageError(`${filepath}: ${describeProblem(filepath, error)}`, 'BAD_CONFIG', { cause: error });
-}
-
-function describeProblem(filepath: string, error: unknown): string {
-  if (!(error instanceof Error)) return String(error).split('\n')[0] ?? 'failed to load';
-  // esbuild (through tsx): "Transform failed with 1 error:\n/path/fab.config.ts:1:18: ERROR: Unexpected ...".
-  const esbuild = /:(\d+):(\d+): ERROR: ([^\n]+)/.exec(error.message);
-  if (esbuild) return `${esbuild[3]} (line ${esbuild[1]}, column ${Number(esbuild[2]) + 1})`;
-  const message = error.message
-    .replace(/^(JSON|YAML|TypeScript) Error in [^\n]*?:\s*/, '')
-    .split('\n')
-    .map((line) => line.trim())
-    .find((line) => line !== '' && !/^(>|\||\d+\s*\||-+\^)/.test(line) && !/^Transform failed with/.test(line));
-  let problem = (message ?? error.name).split(`${filepath}:`).join('').trim();
-  if (BUILTIN_ERRORS.has(error.name) && !problem.startsWith(error.name)) problem = `${error.name}: ${problem}`;
-  const at = locationIn(filepath, error.stack);
-  return at && !/\bline \d+|\(\d+:\d+\)/.test(problem) ? `${problem} (${at})` : problem;
-}
-
-/** "line N" of the first stack frame inside the config file, when the error came from running it. */
-function locationIn(filepath: string, stack: string | undefined): string | undefined {
-  if (!stack) return undefined;
-  for (const prefix of [pathToFileURL(filepath).href, filepath]) {
-    const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    // The URL may carry the query loadScript adds to bypass the module cache.
-    const match = new RegExp(`${escaped}(?:\\?[^:\\s)]*)?:(\\d+):\\d+`).exec(stack);
-    if (match) return `line ${match[1]}`;
-  }
-  return undefined;
 }

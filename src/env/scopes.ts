@@ -3,6 +3,7 @@ import { withScope, type PathBehavior, type Scope } from './context.ts';
 import { OUTPUT_LEVELS, type OutputLevel } from '../report/events.ts';
 import type { Responder } from '../ops/responders.ts';
 import { UsageError } from '../errors.ts';
+import { checkVariableNames } from '../ops/compose.ts';
 
 type Body<T> = () => T | Promise<T>;
 
@@ -99,9 +100,7 @@ export function prefix<T>(command: string, fn: Body<T>): Promise<T> {
 /** Environment variables exported for every command inside fn. */
 export function shellEnv<T>(vars: Record<string, string | number>, fn: Body<T>): Promise<T> {
   const values = Object.fromEntries(Object.entries(vars).map(([key, value]) => [key, String(value)]));
-  for (const key of Object.keys(values)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new UsageError(`shellEnv: "${key}" is not a valid variable name`, 'BAD_ARGUMENT');
-  }
+  checkVariableNames(values, 'shellEnv');
   return scoped((scope) => ({ ...scope, shellEnv: { ...scope.shellEnv, ...values } }), fn);
 }
 

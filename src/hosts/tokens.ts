@@ -43,8 +43,8 @@ export function dollarExpand(text: string, env: NodeJS.ProcessEnv): string {
   return out + text.slice(i);
 }
 
-/** The home directory of a local user, from /etc/passwd (Node has no getpwnam). */
-export function homeOfUser(name: string, passwdFile = '/etc/passwd'): string | undefined {
+/** The first /etc/passwd entry (its fields) that `match` accepts: Node has no getpwnam or getpwuid. */
+function passwdEntry(match: (fields: string[]) => boolean, passwdFile = '/etc/passwd'): string[] | undefined {
   let passwd: string;
   try {
     passwd = readFileSync(passwdFile, 'utf8');
@@ -53,9 +53,19 @@ export function homeOfUser(name: string, passwdFile = '/etc/passwd'): string | u
   }
   for (const line of passwd.split('\n')) {
     const fields = line.split(':');
-    if (fields[0] === name && fields.length >= 7) return fields[5];
+    if (fields.length >= 7 && match(fields)) return fields;
   }
   return undefined;
+}
+
+/** The home directory of a local user, from /etc/passwd. */
+export function homeOfUser(name: string, passwdFile = '/etc/passwd'): string | undefined {
+  return passwdEntry((fields) => fields[0] === name, passwdFile)?.[5];
+}
+
+/** A local user's name by uid, from /etc/passwd. */
+export function nameOfUser(uid: number, passwdFile = '/etc/passwd'): string | undefined {
+  return passwdEntry((fields) => fields[2] === String(uid), passwdFile)?.[0];
 }
 
 /** tilde_expand_filename(): `~` and `~/x` use `home`, `~user/x` that user's home; anything else is returned as is. */

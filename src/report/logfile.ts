@@ -1,5 +1,6 @@
-import { closeSync, fchmodSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { logDirectory, openLog } from './log-open.ts';
 import type { EventBus, FabEvent } from './events.ts';
 import { formatDuration } from './summary.ts';
 
@@ -27,8 +28,12 @@ export class LogDirReporter {
   /** Bytes of an unfinished output line, per host and stream. */
   private readonly partial = new Map<string, Buffer>();
 
-  constructor(private readonly dir: string) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  private readonly dir: string;
+
+  /** Refuses (UsageError) a directory another user owns or may write to, and a run.log that is not a plain file of ours. */
+  constructor(dir: string) {
+    this.dir = logDirectory(dir);
+    this.fd('run.log');
   }
 
   attach(bus: EventBus): () => void {
@@ -38,8 +43,7 @@ export class LogDirReporter {
   private fd(name: string): number {
     let fd = this.files.get(name);
     if (fd === undefined) {
-      fd = openSync(join(this.dir, name), 'a', 0o600);
-      fchmodSync(fd, 0o600); // an existing file keeps whatever mode it had otherwise
+      fd = openLog(join(this.dir, name));
       this.files.set(name, fd);
     }
     return fd;

@@ -96,6 +96,17 @@ describe('usage errors (exit 2), caught before any task runs', () => {
     assertRefused(await fabHere(['-c', wrongType, 'mark']), 2, /^fab: error: .*wrong\.yaml.*commandTimeout/);
     assertRefused(await fabHere(['-c', path.join(project, 'missing.yaml'), 'mark']), 2, /^fab: error: .*missing\.yaml/);
   });
+
+  test('a password in an invalid .fabrc.json is not quoted by the error, even with --debug', async () => {
+    const home = makeProject({ '.fabrc.json': '{\n  "password": hunter2-secret\n}\n' });
+    for (const debug of [[], ['--debug']]) {
+      const run = await fabHere([...debug, 'mark'], { HOME: home });
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(run.stderr.split('\n')[0], `fab: error: ${path.join(home, '.fabrc.json')}: not valid JSON (line 2, column 15)`);
+      assert.doesNotMatch(run.stdout + run.stderr, /hunter2/);
+    }
+    assert.equal(fs.existsSync(markFile), false, 'no task ran');
+  });
 });
 
 describe('a task fails on its host (exit 1): one line, naming the host', () => {

@@ -78,6 +78,20 @@ describe('hostile values are data', () => {
     assert.equal(fs.existsSync(marker), false);
   });
 
+  test('the env option refuses a variable name that is not one (names are not quoted: they would run as code)', async () => {
+    useTestbed({ sudoPassword: tb.password });
+    const names = [`X=1;touch ${marker};Y`, `$(touch ${marker})`, 'A B', '1ABC', '', 'A-B', 'A\nB'];
+    for (const name of names) {
+      const vars = { [name]: 'value' };
+      const refused = (error: unknown) => (error as { code?: string }).code === 'BAD_ARGUMENT' && /is not a valid variable name/.test((error as Error).message);
+      await assert.rejects(onHost('web1', () => run('true', { env: vars })), refused, `run with ${JSON.stringify(name)}`);
+      await assert.rejects(onHost('web1', () => sudo('true', { env: vars })), refused, `sudo with ${JSON.stringify(name)}`);
+      await assert.rejects(local('true', { env: vars }), refused, `local with ${JSON.stringify(name)}`);
+    }
+    assert.equal(fs.existsSync(marker), false);
+    assert.equal((await local('printf %s "$_OK_1"', { env: { _OK_1: 'fine' } })).stdout, 'fine');
+  });
+
   test('cd() into directories named by them, with run and sudo; lcd() for local', async () => {
     useTestbed({ sudoPassword: tb.password });
     const names = hostile.filter((value) => value !== '' && !value.includes('/'));

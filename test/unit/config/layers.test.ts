@@ -427,20 +427,20 @@ describe('loadConfigLayers: invalid files name the file and the problem in one l
     await expectBad('.fabrc.json', '{\n  "hosts": ["a"],\n}\n', 'JSON', 'line 3, column 1');
   });
 
-  it('YAML syntax error', async () => {
-    await expectBad('.fabrc.yaml', 'hosts: [a\nport: 2\n', 'missed comma');
+  it('YAML syntax error, with line and column', async () => {
+    await expectBad('.fabrc.yaml', 'hosts: [a\nport: 2\n', 'not valid YAML (line 2, column 1)');
   });
 
   it('YAML or JSON without extension', async () => {
-    await expectBad('.fabrc', '{ "hosts": [ }', '(1:');
+    await expectBad('.fabrc', '{ "hosts": [ }', 'not valid YAML (line 1, column 14)');
   });
 
-  it('JavaScript syntax error', async () => {
-    await expectBad('fab.config.mjs', 'export default { hosts: [\n', 'SyntaxError');
+  it('JavaScript syntax error, with line and column', async () => {
+    await expectBad('fab.config.mjs', 'export default { hosts: [\n', 'not valid JavaScript (line 2, column 1)');
   });
 
   it('TypeScript syntax error, with its position', async () => {
-    await expectBad('fab.config.ts', 'const port: number = ;\nexport default { port };\n', 'Unexpected', 'line 1, column 22');
+    await expectBad('fab.config.ts', 'const port: number = ;\nexport default { port };\n', 'not valid TypeScript (line 1, column 22)');
   });
 
   it('an error thrown while the module runs, with its line', async () => {
@@ -449,6 +449,28 @@ describe('loadConfigLayers: invalid files name the file and the problem in one l
 
   it('an error thrown by an ES module, with its line', async () => {
     await expectBad('.fabrc.mjs', 'const hosts = [];\nundefinedThing.x = 1;\nexport default { hosts };\n', 'ReferenceError', '(line 2)');
+  });
+
+  it('a secret next to a syntax error is never quoted: file, line and column only', async () => {
+    // V8, js-yaml, esbuild and Node quote the text around the error; that text is often the password.
+    const cases: [string, string, string, string][] = [
+      ['.fabrc.json', '{"password": hunter2}', 'not valid JSON', 'line 1, column 14'],
+      ['fab.config.json', '{\n  "keyPassphrase": "x" hunter2}', 'not valid JSON', 'line 2, column 24'],
+      ['package.json', '{"fab": {"sudoPassword": "hunter2"\n,,}}', 'not valid JSON', 'line 2, column 2'],
+      ['.fabrc.yaml', 'password: !<hunter2> x\n', 'not valid YAML', 'line 1'],
+      ['.fabrc.yml', 'password: *hunter2\n', 'not valid YAML', 'line 1'],
+      ['.fabrc', 'password: "hunter2\n', 'not valid YAML', 'line 2'],
+      ['fab.config.ts', 'export default {\n  password: "x" hunter2 };\n', 'not valid TypeScript', 'line 2, column 17'],
+      ['fab.config.mjs', 'export default {\n  password: "x" hunter2 };\n', 'not valid JavaScript', 'line 2, column 17'],
+      ['.fabrc.cjs', 'module.exports = {\n password: "x" hunter2 };\n', 'not valid JavaScript', 'line 2, column 16'],
+      ['.fabrc.js', 'export default { password: hunter2 };\n', 'ReferenceError', 'line 1'],
+    ];
+    for (const [name, contents, ...fragments] of cases) {
+      const error = await expectBad(name, contents, ...fragments);
+      assert.doesNotMatch(error.message, /hunter2/, `${name}: ${error.message}`);
+      assert.doesNotMatch(String(error.stack), /hunter2/, `${name}: the stack (shown with --debug)`);
+      assert.equal(error.cause, undefined, `${name}: no cause holding the parser's message`);
+    }
   });
 
   it('not an object', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { dollarExpand, homeOfUser, parseTime, percentExpand, tildeExpand, TokenError } from '../../../src/hosts/tokens.ts';
+import { dollarExpand, homeOfUser, nameOfUser, parseTime, percentExpand, tildeExpand, TokenError } from '../../../src/hosts/tokens.ts';
 import { hostLineMatches, matchHostname, matchPattern, matchPatternList } from '../../../src/hosts/patterns.ts';
 
 describe('percentExpand', () => {
@@ -38,6 +38,10 @@ describe('tildeExpand', () => {
   test('other paths are untouched', () => assert.equal(tildeExpand('/etc/~x', '/home/u'), '/etc/~x'));
   test('~user is that user\'s home from the password database', () => assert.equal(tildeExpand('~root/x', '/home/u'), `${homeOfUser('root')}/x`));
   test('~unknown-user is an error', () => assert.throws(() => tildeExpand('~no-such-user-here/x', '/home/u'), /unknown local user/));
+  test('a uid\'s name from the password database, none for a uid without an entry', () => {
+    assert.equal(nameOfUser(0), 'root');
+    assert.equal(nameOfUser(4_000_000_123), undefined);
+  });
 });
 
 describe('parseTime', () => {

@@ -13,6 +13,7 @@ import { homedir } from 'node:os';
 import type { ParsedKey } from 'ssh2';
 import { FabError } from '../errors.ts';
 import { parseKey } from './ssh2-modules.ts';
+import { optimizeFromNowOn } from '../util/v8-flags.ts';
 
 /**
  * Keys tried when no identity is forced off (`-k`) -- ED25519 first, then ECDSA, then RSA.
@@ -338,6 +339,7 @@ function parseUnsigned(text: string, file: string, passphrase: string | undefine
   }
   // Encrypted.
   if (given === undefined) throw needsPassphrase(file);
+  optimizeFromNowOn();
   const second = parseKey(text, given);
   if (second instanceof Error) {
     // We know the key is encrypted and well-formed enough to say so: a failure now is the passphrase.

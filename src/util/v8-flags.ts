@@ -17,6 +17,15 @@ export function setV8Flag(flag: string): void {
   setFlagsFromString(flag);
 }
 
+/**
+ * Turns V8's optimizing compiler back on when the CLI has it off for its first seconds (src/cli/jit.ts), before
+ * CPU-bound JavaScript whose cost is all in hot loops: decrypting a key's bcrypt rounds costs ~15x the CPU
+ * unoptimized (5.3 s instead of 0.35 s for ssh-keygen's default 16 rounds), which ran past connect timeouts.
+ */
+export function optimizeFromNowOn(): void {
+  if (applied.get('turbofan') === '--no-turbofan') setV8Flag('--turbofan');
+}
+
 /** The flags set so far, as one string (stable: sorted). */
 export function v8FlagState(): string {
   return [...applied.values()].sort().join(' ');

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_IDENTITIES, KeyLoadError, displayPath, expandHome, inspectPrivateKey, loadPrivateKey } from '../../../src/ssh/keys.ts';
 import { fingerprint } from '../../../src/ssh/known-hosts.ts';
 import { parseKey } from '../../../src/ssh/ssh2-modules.ts';
+import { setV8Flag, v8FlagState } from '../../../src/util/v8-flags.ts';
 import type { ParsedKey } from 'ssh2';
 
 const PASS = 'corr3ct-horse';
@@ -107,6 +108,17 @@ describe('loadPrivateKey', () => {
       assert.equal(fingerprint(key.getPublicSSH()), keygenFingerprint(file + '.pub'));
     });
   }
+
+  it('decrypting a key turns the optimizing compiler back on when fab deferred it (bcrypt is ~15x the CPU without it)', async () => {
+    const file = keygen('id_ed25519_jit', ['-t', 'ed25519', '-N', PASS]);
+    setV8Flag('--no-turbofan');
+    try {
+      await loadPrivateKey(file, PASS);
+      assert.match(v8FlagState(), /(^| )--turbofan( |$)/);
+    } finally {
+      setV8Flag('--turbofan');
+    }
+  });
 
   it('reads a PKCS#8 Ed25519 key written by openssl', async () => {
     const file = join(dir, 'ed_openssl');

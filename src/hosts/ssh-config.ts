@@ -41,6 +41,8 @@ export interface SshHostConfig {
   strictHostKeyChecking?: StrictHostKeyChecking;
   /** Expanded; [] for `none`; default ~/.ssh/known_hosts and ~/.ssh/known_hosts2. */
   userKnownHostsFiles: string[];
+  /** Expanded; [] for `none`; default /etc/ssh/ssh_known_hosts and /etc/ssh/ssh_known_hosts2 (read, never written). */
+  globalKnownHostsFiles: string[];
   forwardAgent?: boolean;
   /** ForwardAgent given as a socket (a path, expanded, or `$VAR`): forwardAgent is then true. */
   forwardAgentSocket?: string;
@@ -67,6 +69,9 @@ export interface ResolveSshHostOptions {
   /** For %l and %L; default os.hostname(). */
   localHostname?: string;
 }
+
+/** OpenSSH's default GlobalKnownHostsFile. */
+export const GLOBAL_KNOWN_HOSTS_FILES: readonly string[] = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
 
 let account: { readonly username: string; readonly homedir: string } | undefined;
 
@@ -148,6 +153,9 @@ export function resolveSshHost(config: SshConfigFile, host: string, options: Res
     userKnownHostsFiles: (got.userknownhostsfile?.value ?? ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'])
       .filter((file) => file.toLowerCase() !== 'none')
       .map((file) => expandPath(file, got.userknownhostsfile?.at, 'UserKnownHostsFile')),
+    globalKnownHostsFiles: (got.globalknownhostsfile?.value ?? GLOBAL_KNOWN_HOSTS_FILES)
+      .filter((file) => file.toLowerCase() !== 'none')
+      .map((file) => expandPath(file, got.globalknownhostsfile?.at, 'GlobalKnownHostsFile')),
   };
   if (got.identityagent) result.identityAgent = expandPath(got.identityagent.value, got.identityagent.at, 'IdentityAgent');
   if (proxyJump !== undefined) result.proxyJump = proxyJump;

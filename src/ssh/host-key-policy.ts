@@ -192,7 +192,7 @@ export function makeHostVerifier(options: HostVerifierOptions): HostVerifier {
     if (result.status !== 'changed') return;
     untrusted = true;
     options.onWarning?.(
-      `WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for ${lookupName}: ${changedWhat(label, fp, result)}. Someone could be ` +
+      `REMOTE HOST IDENTIFICATION HAS CHANGED for ${lookupName}: ${changedWhat(label, fp, result)}. Someone could be ` +
         `eavesdropping on you right now (man-in-the-middle attack). Connecting anyway because host key checking is off (-D); ` +
         `password authentication is disabled for this connection.`,
     );

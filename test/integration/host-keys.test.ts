@@ -143,7 +143,7 @@ describe('-D with a recorded key that differs (issue 12, item 15)', () => {
     assert.equal(changed.error, undefined);
     const [warning, ...more] = warnings(changed.events);
     assert.deepEqual(more, []);
-    assert.match(warning ?? '', /^WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for /);
+    assert.match(warning ?? '', /^REMOTE HOST IDENTIFICATION HAS CHANGED for /);
     assert.ok(warning!.includes(`${tb.hosts.direct.hostKeyFingerprint}`), warning);
     assert.ok(warning!.includes(`${file}:1`), warning);
     assert.match(warning!, /host key checking is off \(-D\)/);

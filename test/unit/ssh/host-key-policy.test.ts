@@ -152,7 +152,7 @@ describe('makeHostVerifier', () => {
     assert.equal(await v.verify(blobs.ed2!), true);
     assert.equal(v.untrusted, true, 'no password goes to a host whose key changed');
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /^WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for web1\.example: .*differs from the one in .*:1\. .*host key checking is off \(-D\)/);
+    assert.match(warnings[0]!, /^REMOTE HOST IDENTIFICATION HAS CHANGED for web1\.example: .*differs from the one in .*:1\. .*host key checking is off \(-D\)/);
     assert.equal(await v.verify(blobs.rsa!), false);
     assert.match(v.error!.message, /marked @revoked/);
     assert.equal(readFileSync(file, 'utf8').split('\n').filter(Boolean).length, 2);

@@ -32,9 +32,13 @@ function within(dir: string, path: string): boolean {
   return path === dir || path.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`);
 }
 
-/** The directory a template's literal start names (`/tmp/x/` of `/tmp/x/{host}`; lcd() for `{host}/{path}`). */
+/**
+ * The directory a template's literal start names (`/tmp/x/` of `/tmp/x/{host}`; lcd() for `{host}/{path}`; `/` for a
+ * template that starts with `{path}` or `{dirname}`, which asks for the remote path itself).
+ */
 function templateBase(template: string): string {
   const first = template.search(/\{(host|dirname|basename|path)\}/);
+  if (first === 0 && /^\{(path|dirname)\}/.test(template)) return '/';
   const literal = first === -1 ? template : template.slice(0, first);
   const cut = literal.lastIndexOf('/');
   return resolveLocalPath(cut === -1 ? '.' : literal.slice(0, cut + 1));

@@ -89,12 +89,14 @@ export class SftpSession {
   /** Entries a listing (one directory, or one tree walk) may have; set from env.maxListing by the operations. */
   maxListing = 100_000;
   /**
-   * How long a request may go unanswered (env.sftpTimeout): past it the request fails, every other one with it,
-   * and the session is dropped, since a server that ignores one request cannot be trusted with the rest.
+   * How long a request may go unanswered (env.sftpTimeout) while the server answers nothing else either: past it the
+   * request fails, every other one with it, and the session is dropped. Answers to other requests count as life, so a
+   * pipelined transfer over a slow link (its last request queued behind megabytes of earlier ones) is not cut off.
    */
   requestTimeoutMs = 60_000;
   private readonly pending = new Map<number, Pending>();
   private lastRequest = 0;
+  private lastAnswer = 0;
   private watchdog: NodeJS.Timeout | undefined;
 
   static for(sftp: SFTPWrapper): SftpSession {
@@ -135,6 +137,7 @@ export class SftpSession {
       const id = ++this.lastRequest;
       const done = (error: (Error & { code?: unknown }) | null | undefined, value?: T) => {
         this.pending.delete(id);
+        this.lastAnswer = performance.now();
         if (!error) return resolve(value as T);
         reject(new SftpError(op, path, typeof error.code === 'number' ? error.code : undefined, error.message));
       };
@@ -149,7 +152,7 @@ export class SftpSession {
     });
   }
 
-  /** Fails everything in flight once the oldest request is past its deadline, and drops the session. */
+  /** Fails everything in flight once the oldest request is past its deadline with no answer meanwhile, and drops the session. */
   private checkDeadlines(): void {
     const oldest = this.pending.values().next().value;
     if (oldest === undefined) {
@@ -157,7 +160,7 @@ export class SftpSession {
       this.watchdog = undefined;
       return;
     }
-    if (performance.now() - oldest.started < this.requestTimeoutMs) return;
+    if (performance.now() - Math.max(oldest.started, this.lastAnswer) < this.requestTimeoutMs) return;
     clearInterval(this.watchdog);
     this.watchdog = undefined;
     this.lost = true;

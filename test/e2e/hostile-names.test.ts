@@ -42,6 +42,13 @@ describe('shell metacharacters in names that feed ProxyCommand', () => {
     refused(ticks, /c`id>pwned2`/);
   });
 
+  test('a host from task:hosts= is refused', async () => {
+    const dir = project();
+    const run = await fab(['hello:hosts=d$(id>pwned)'], { cwd: dir });
+    assert.ok(!existsSync(join(dir, 'pwned')), 'the shell ran the host name');
+    refused(run, /d\$\(id>pwned\)/);
+  });
+
   test('a user from -u (%r) is refused', async () => {
     const dir = project();
     const run = await fab(['-H', 'web1', '-u', 'x|id>pwned', 'hello'], { cwd: dir });

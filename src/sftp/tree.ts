@@ -51,11 +51,11 @@ export function walkRemoteTree(session: SftpSession, root: string): Promise<{ di
 /** The remote side as glob() sees it. */
 export function remoteGlobFileSystem(session: SftpSession): GlobFileSystem {
   return {
-    // An unreadable directory matches nothing (as a shell's glob); a refused listing is an error.
+    // An unreadable directory matches nothing (as a shell's glob); a refused listing or a dropped session is an error.
     readdir: (dir) =>
       session.readdir(dir).then(
         (entries) => entries.map((entry) => entry.filename),
-        (error: unknown) => (error instanceof ListingRefused ? Promise.reject(error) : []),
+        (error: unknown) => (error instanceof ListingRefused || session.isLost ? Promise.reject(error) : []),
       ),
     exists: (path) => session.statOrNone(path, false).then(Boolean, () => false),
   };

@@ -154,6 +154,23 @@ describe('-D with a recorded key that differs (issue 12, item 15)', () => {
   });
 });
 
+describe('-D and passwords (issue 12, item 15)', () => {
+  test('no password is sent to a host whose key differs from the recorded one; it is when the key matches', async () => {
+    const file = path.join(home, '.ssh', 'known_hosts');
+    homeFile('.ssh/config', testbedHosts(tb) + ['Host *', '  User fabtest', `  UserKnownHostsFile ${file}`, ''].join('\n'));
+    fs.writeFileSync(file, `${line('direct')}\n`);
+    await useSettings({ hostKeyPolicy: 'off', noKeys: true, password: tb.password });
+    assert.equal((await reach('direct')).error, undefined, 'the password logs in while the key matches');
+
+    fs.writeFileSync(file, `${line('direct', tb.hosts.web2.hostKey)}\n`);
+    await useSettings({ hostKeyPolicy: 'off', noKeys: true, password: tb.password });
+    const changed = await reach('direct');
+    assert.ok(changed.error instanceof FabError, String(changed.error));
+    assert.match(changed.error.message, /authentication failed/);
+    assert.match(warnings(changed.events)[0] ?? '', /REMOTE HOST IDENTIFICATION HAS CHANGED.*password authentication is disabled/);
+  });
+});
+
 describe('GlobalKnownHostsFile (issue 12, item 8)', () => {
   /** A config with a user known_hosts and a global one (both under HOME: the machine's /etc/ssh is left alone). */
   function withGlobal(text: string): { user: string; global: string } {

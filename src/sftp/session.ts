@@ -1,5 +1,6 @@
 import type { Attributes, FileEntryWithStats, InputAttributes, OpenMode, SFTPWrapper, Stats } from 'ssh2';
 import { BufferPool } from './buffer-pool.ts';
+import { RequestDeadlines } from './deadlines.ts';
 import { canWriteInPlace, reassembleDataInto, writeHeadroom, writeRequest } from './fast-path.ts';
 import { REQUESTS_IN_FLIGHT } from './pipeline.ts';
 
@@ -64,14 +65,6 @@ export function badListedName(name: string): string | undefined {
   return undefined;
 }
 
-/** A request in flight, for the deadline (see `SftpSession.requestTimeoutMs`). */
-interface Pending {
-  started: number;
-  op: string;
-  path: string;
-  fail: (error: SftpError) => void;
-}
-
 /**
  * Promise-shaped SFTP requests over ssh2's session, every failure an SftpError naming the path.
  * Chunk sizes come from the server's `limits@openssh.com` reply, which ssh2 requests as the session
@@ -88,16 +81,11 @@ export class SftpSession {
   readonly writesInPlace: boolean;
   /** Entries a listing (one directory, or one tree walk) may have; set from env.maxListing by the operations. */
   maxListing = 100_000;
-  /**
-   * How long a request may go unanswered (env.sftpTimeout) while the server answers nothing else either: past it the
-   * request fails, every other one with it, and the session is dropped. Answers to other requests count as life, so a
-   * pipelined transfer over a slow link (its last request queued behind megabytes of earlier ones) is not cut off.
-   */
-  requestTimeoutMs = 60_000;
-  private readonly pending = new Map<number, Pending>();
-  private lastRequest = 0;
-  private lastAnswer = 0;
-  private watchdog: NodeJS.Timeout | undefined;
+  /** Every request's deadline (env.sftpTimeout, see deadlines.ts); past it the session is lost and ended. */
+  private readonly deadlines = new RequestDeadlines(() => {
+    this.lost = true;
+    this.sftp.end();
+  });
 
   static for(sftp: SFTPWrapper): SftpSession {
     let session = SftpSession.sessions.get(sftp);
@@ -122,6 +110,11 @@ export class SftpSession {
    */
   private lost = false;
 
+  /** How long a request may go unanswered (env.sftpTimeout), in ms. */
+  set requestTimeoutMs(ms: number) {
+    this.deadlines.timeoutMs = ms;
+  }
+
   /** Whether the session can no longer be used (the connection dropped, or a request went past its deadline). */
   get isLost(): boolean {
     return this.lost;
@@ -134,41 +127,19 @@ export class SftpSession {
 
   private call<T>(op: string, path: string, start: (done: (error: (Error & { code?: unknown }) | null | undefined, value?: T) => void) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const id = ++this.lastRequest;
+      if (this.lost) return reject(new SftpError(op, path, SFTP_STATUS.CONNECTION_LOST, 'the connection was lost'));
+      const answered = this.deadlines.add((why) => reject(new SftpError(op, path, undefined, why)));
       const done = (error: (Error & { code?: unknown }) | null | undefined, value?: T) => {
-        this.pending.delete(id);
-        this.lastAnswer = performance.now();
+        answered();
         if (!error) return resolve(value as T);
         reject(new SftpError(op, path, typeof error.code === 'number' ? error.code : undefined, error.message));
       };
-      if (this.lost) return reject(new SftpError(op, path, SFTP_STATUS.CONNECTION_LOST, 'the connection was lost'));
-      this.pending.set(id, { started: performance.now(), op, path, fail: reject });
-      this.watchdog ??= setInterval(() => this.checkDeadlines(), Math.max(100, Math.min(1000, this.requestTimeoutMs / 4))).unref();
       try {
         start(done);
       } catch (error) {
         done(error as Error);
       }
     });
-  }
-
-  /** Fails everything in flight once the oldest request is past its deadline with no answer meanwhile, and drops the session. */
-  private checkDeadlines(): void {
-    const oldest = this.pending.values().next().value;
-    if (oldest === undefined) {
-      clearInterval(this.watchdog);
-      this.watchdog = undefined;
-      return;
-    }
-    if (performance.now() - Math.max(oldest.started, this.lastAnswer) < this.requestTimeoutMs) return;
-    clearInterval(this.watchdog);
-    this.watchdog = undefined;
-    this.lost = true;
-    const seconds = this.requestTimeoutMs / 1000;
-    const why = `the SFTP server did not answer within ${seconds}s (env.sftpTimeout); the SFTP session is dropped`;
-    for (const request of this.pending.values()) request.fail(new SftpError(request.op, request.path, undefined, why));
-    this.pending.clear();
-    this.sftp.end();
   }
 
   open(path: string, flags: OpenMode, attrs?: InputAttributes): Promise<Buffer> {

@@ -36,7 +36,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'no-keys': { alias: 'k', type: 'boolean', group: GROUPS.connection, describe: 'do not load keys from ~/.ssh' },
   'ssh-config': { alias: 'F', type: 'string', group: GROUPS.connection, describe: 'OpenSSH client config (default ~/.ssh/config)', requiresArg: true },
   'reject-unknown-hosts': { alias: 'r', type: 'boolean', group: GROUPS.connection, describe: 'refuse hosts missing from known_hosts' },
-  'disable-known-hosts': { alias: 'D', type: 'boolean', group: GROUPS.connection, describe: 'do not check or record host keys' },
+  'disable-known-hosts': { alias: 'D', type: 'boolean', group: GROUPS.connection, describe: 'accept any host key, record none (a changed key is warned about, a revoked one refused)' },
   timeout: { alias: 't', type: 'number', group: GROUPS.connection, describe: 'connect timeout, seconds', requiresArg: true },
   'connection-attempts': { alias: 'n', type: 'number', group: GROUPS.connection, describe: 'connection attempts per host', requiresArg: true },
   keepalive: { type: 'number', group: GROUPS.connection, describe: 'keepalive interval, seconds (0: off)', requiresArg: true },

@@ -30,6 +30,11 @@ export function useTerminal(io: Io): void {
       return loginPassword;
     },
     passphrase: (file, host) => askSecret(host, `passphrase for ${file}:`),
+    hostKey: (host, question) => {
+      if (terminalUnavailable()) return Promise.resolve(undefined);
+      const check = (answer: string) => (/^(yes|no|SHA256:\S+)$/i.test(answer.trim()) ? undefined : "please type 'yes', 'no' or the fingerprint");
+      return ask({ host, text: question, check, remedy: '' }).catch(() => undefined);
+    },
   });
 }
 

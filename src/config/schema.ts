@@ -62,6 +62,13 @@ export interface KnownSettings {
    * terminal and logs, and the Result says `truncated: true`. Bounds fab's memory whatever a command prints.
    */
   maxCapture: number;
+  /**
+   * Entries one remote directory listing may have (listdir, get of a directory or glob, the files of one get):
+   * past it the operation fails saying so, so a server listing millions of names cannot take fab's memory.
+   */
+  maxListing: number;
+  /** Seconds an SFTP request (the session's INIT included) may go unanswered before the session is dropped. */
+  sftpTimeout: number;
   sudoUser: string;
   sudoPassword: string;
   sudoPrompt: string;
@@ -79,7 +86,7 @@ type DefaultedKey =
   | 'hosts' | 'roles' | 'roledefs' | 'excludeHosts' | 'passwords' | 'keyFilename'
   | 'noAgent' | 'noKeys' | 'forwardAgent' | 'useSshConfig' | 'sshConfigPath'
   | 'timeout' | 'connectionAttempts' | 'keepalive' | 'hostKeyPolicy' | 'knownHostsFile'
-  | 'parallel' | 'maxStartups' | 'maxSessions' | 'maxCapture' | 'warnOnly' | 'okReturnCodes' | 'shell' | 'pty' | 'sudoPrompt' | 'sudoPasswordPerHost'
+  | 'parallel' | 'maxStartups' | 'maxSessions' | 'maxCapture' | 'maxListing' | 'sftpTimeout' | 'warnOnly' | 'okReturnCodes' | 'shell' | 'pty' | 'sudoPrompt' | 'sudoPasswordPerHost'
   | 'skipBadHosts' | 'abortOnPrompts' | 'dryRun';
 
 /** The defaults every other layer sits on. Keys absent here have no default (see the notes). */
@@ -117,6 +124,8 @@ export const DEFAULTS: Readonly<DefaultSettings> = deepFreeze({
   maxStartups: 8,
   maxSessions: 10,
   maxCapture: 32 * 1024 * 1024,
+  maxListing: 100_000,
+  sftpTimeout: 60,
   warnOnly: false,
   okReturnCodes: [0],
   shell: '/bin/sh -c',
@@ -180,6 +189,8 @@ const SPECS: Readonly<Record<KnownKey, KeySpec>> = {
   pty: bool,
   commandTimeout: { kind: 'number', min: 0, expected: 'a number of seconds, 0 or more (0: no limit)' },
   maxCapture: { kind: 'number', integer: true, min: 0, expected: 'a whole number of characters, 0 or more' },
+  maxListing: { kind: 'number', integer: true, min: 1, expected: 'a whole number of entries, 1 or more' },
+  sftpTimeout: { kind: 'number', above: 0, expected: 'a number of seconds greater than 0' },
   sudoUser: { kind: 'string', nonEmpty: true },
   sudoPassword: text,
   sudoPrompt: { kind: 'string', nonEmpty: true },

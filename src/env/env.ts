@@ -186,6 +186,8 @@ export interface Env {
   shell: string;
   pty: boolean;
   commandTimeout: number | undefined;
+  maxListing: number;
+  sftpTimeout: number;
   sudoUser: string | undefined;
   sudoPassword: string | undefined;
   sudoPrompt: string;

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
+import { parseHostString } from '../hosts/spec.ts';
 
 /**
  * What `-H @failed` reads: the hosts where the last run from a project directory did not succeed, kept in
@@ -69,5 +70,22 @@ export function expandFailed(hosts: string[], projectDir: string): string[] {
   if (!last) {
     throw new UsageError(`-H ${FAILED_ALIAS}: no earlier run is recorded in ${join(projectDir, STATE_DIR)}; run the task with real hosts first`, 'BAD_HOST');
   }
+  const file = lastRunPath(projectDir);
+  // The file is data anyone who can write the project may have planted: each entry must be a host string.
+  for (const host of last.failed) {
+    const problem = typeof host !== 'string' ? 'is not a string' : badHostString(host);
+    if (problem !== undefined) {
+      throw new UsageError(`-H ${FAILED_ALIAS}: ${file} lists ${JSON.stringify(host)}, which ${problem}; delete the file or name the hosts with -H`, 'BAD_HOST');
+    }
+  }
   return hosts.flatMap((host) => (host === FAILED_ALIAS ? last.failed : [host]));
+}
+
+function badHostString(host: string): string | undefined {
+  try {
+    parseHostString(host);
+    return undefined;
+  } catch (error) {
+    return `is not a host string (${(error as Error).message.replace(/^Bad host string "[^"]*": /, '').replace(/;.*$/, '')})`;
+  }
 }

@@ -20,6 +20,7 @@ export interface OptionValues {
   serveralivecountmax: number;
   stricthostkeychecking: StrictHostKeyChecking;
   userknownhostsfile: string[];
+  globalknownhostsfile: string[];
   /** true/false, or the agent socket to forward (a path or `$VAR`). */
   forwardagent: boolean | string;
   compression: boolean;
@@ -103,6 +104,7 @@ const PARSERS: { [K in OptionKey]: (args: readonly string[], raw: string) => Opt
   stricthostkeychecking: (args) =>
     choice(args, { yes: 'yes', true: 'yes', no: 'no', false: 'no', off: 'no', ask: 'ask', 'accept-new': 'accept-new' }),
   userknownhostsfile: (args) => [...args],
+  globalknownhostsfile: (args) => [...args],
   forwardagent: (args) => {
     const word = single(args);
     const value = FLAG[word.toLowerCase() as keyof typeof FLAG];

@@ -8,7 +8,8 @@ import { parseHostString } from './spec.ts';
 import type { ConfigLocation, SshConfigFile } from './ssh-config-file.ts';
 import type { StrictHostKeyChecking } from './ssh-config-options.ts';
 import { expanded, expandHostName, runPass, type PassState } from './ssh-config-passes.ts';
-import { dollarExpand, percentExpand, tildeExpand } from './tokens.ts';
+import { dollarExpand, percentExpand, shellUnsafe, tildeExpand } from './tokens.ts';
+import { UsageError } from '../errors.ts';
 
 export { emptySshConfig, loadSshConfig, type LoadSshConfigOptions, type SshConfigFile } from './ssh-config-file.ts';
 export type { StrictHostKeyChecking } from './ssh-config-options.ts';
@@ -40,6 +41,8 @@ export interface SshHostConfig {
   strictHostKeyChecking?: StrictHostKeyChecking;
   /** Expanded; [] for `none`; default ~/.ssh/known_hosts and ~/.ssh/known_hosts2. */
   userKnownHostsFiles: string[];
+  /** Expanded; [] for `none`; default /etc/ssh/ssh_known_hosts and /etc/ssh/ssh_known_hosts2 (read, never written). */
+  globalKnownHostsFiles: string[];
   forwardAgent?: boolean;
   /** ForwardAgent given as a socket (a path, expanded, or `$VAR`): forwardAgent is then true. */
   forwardAgentSocket?: string;
@@ -66,6 +69,9 @@ export interface ResolveSshHostOptions {
   /** For %l and %L; default os.hostname(). */
   localHostname?: string;
 }
+
+/** OpenSSH's default GlobalKnownHostsFile. */
+export const GLOBAL_KNOWN_HOSTS_FILES: readonly string[] = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
 
 let account: { readonly username: string; readonly homedir: string } | undefined;
 
@@ -147,12 +153,16 @@ export function resolveSshHost(config: SshConfigFile, host: string, options: Res
     userKnownHostsFiles: (got.userknownhostsfile?.value ?? ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'])
       .filter((file) => file.toLowerCase() !== 'none')
       .map((file) => expandPath(file, got.userknownhostsfile?.at, 'UserKnownHostsFile')),
+    globalKnownHostsFiles: (got.globalknownhostsfile?.value ?? GLOBAL_KNOWN_HOSTS_FILES)
+      .filter((file) => file.toLowerCase() !== 'none')
+      .map((file) => expandPath(file, got.globalknownhostsfile?.at, 'GlobalKnownHostsFile')),
   };
   if (got.identityagent) result.identityAgent = expandPath(got.identityagent.value, got.identityagent.at, 'IdentityAgent');
   if (proxyJump !== undefined) result.proxyJump = proxyJump;
   if (proxy?.key === 'proxycommand' && proxy.value.toLowerCase() !== 'none') {
     const command = proxy.value;
-    result.proxyCommand = expanded(state.proxyAt, 'ProxyCommand', () => percentExpand(command, { h: hostname, n: host, p: String(port), r: user }));
+    const proxyTokens = { h: hostname, n: host, p: String(port), r: user };
+    result.proxyCommand = expanded(state.proxyAt, 'ProxyCommand', () => percentExpand(command, proxyTokens, (key, value) => refuseShellUnsafe(key, value, state.proxyAt)));
   }
   if (got.connecttimeout) result.connectTimeout = got.connecttimeout.value;
   if (got.serveraliveinterval) result.serverAliveInterval = got.serveraliveinterval.value;
@@ -169,4 +179,22 @@ export function resolveSshHost(config: SshConfigFile, host: string, options: Res
   if (got.hostkeyalias) result.hostKeyAlias = got.hostkeyalias.value;
   if (got.connectionattempts) result.connectionAttempts = got.connectionattempts.value;
   return result;
+}
+
+/**
+ * ProxyCommand runs through /bin/sh with its tokens pasted in unquoted: a host or user name that the shell would
+ * read as code (`a;id`, `$(...)`) is refused, as OpenSSH 9.6 does since CVE-2023-51385. The names may come from -H,
+ * task hosts, or a .fab/last-run.json read back by `-H @failed`.
+ */
+function refuseShellUnsafe(key: string, value: string, at: ConfigLocation | undefined): void {
+  if (key !== 'h' && key !== 'n' && key !== 'r') return;
+  const why = shellUnsafe(value);
+  if (why === undefined) return;
+  const what = key === 'r' ? 'user name' : 'host name';
+  const where = at ? ` (${at.file} line ${at.line})` : '';
+  throw new UsageError(
+    `refusing the ${what} ${JSON.stringify(value)}: ${why}, and ProxyCommand${where} would hand it (%${key}) to the shell; ` +
+      'use a plain name (OpenSSH 9.6 refuses it too, CVE-2023-51385)',
+    'BAD_HOST',
+  );
 }

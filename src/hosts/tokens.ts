@@ -6,8 +6,11 @@ export class TokenError extends Error {
   override name = 'TokenError';
 }
 
-/** percent_expand(): `%%` is `%`, `%x` is tokens.x; an unknown token or a trailing `%` is an error. */
-export function percentExpand(text: string, tokens: Readonly<Record<string, string>>): string {
+/**
+ * percent_expand(): `%%` is `%`, `%x` is tokens.x; an unknown token or a trailing `%` is an error. `used` sees each
+ * token the text uses (and may throw).
+ */
+export function percentExpand(text: string, tokens: Readonly<Record<string, string>>, used?: (key: string, value: string) => void): string {
   let out = '';
   for (let i = 0; i < text.length; i++) {
     const char = text[i];
@@ -18,10 +21,24 @@ export function percentExpand(text: string, tokens: Readonly<Record<string, stri
     const key = text[++i];
     if (key === undefined) throw new TokenError(`"${text}" ends with a lone "%"`);
     if (key === '%') out += '%';
-    else if (Object.hasOwn(tokens, key)) out += tokens[key];
+    else if (Object.hasOwn(tokens, key)) {
+      used?.(key, tokens[key]!);
+      out += tokens[key];
+    }
     else throw new TokenError(`"${text}" uses the unknown token %${key} (known: ${Object.keys(tokens).map((k) => `%${k}`).join(' ')} %%)`);
   }
   return out;
+}
+
+/**
+ * Why a host or user name cannot go into a shell command, or undefined when it can: OpenSSH 9.6's valid_hostname()
+ * rule (CVE-2023-51385), quotes, `$`, backslash, `;&<>|(){}`, blanks and control characters, or a leading `-`.
+ */
+export function shellUnsafe(name: string): string | undefined {
+  if (name.startsWith('-')) return 'it starts with "-"';
+  if (/['`"$\\;&<>|(){}]/.test(name)) return 'it contains shell metacharacters';
+  if (/[\s\u0000-\u001f\u007f]/u.test(name)) return 'it contains blanks or control characters (shell metacharacters)';
+  return undefined;
 }
 
 /** dollar_expand(): `${NAME}` is the environment variable NAME, which must be set; a `$` without `{` stays. */

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../config/schema.ts';
 import type { CurrentHost } from '../env/context.ts';
 import { env } from '../env/env.ts';
 import { hide, settings } from '../env/scopes.ts';
@@ -14,7 +15,16 @@ export async function sftpOnHost(op: string): Promise<{ host: CurrentHost; sessi
   const host = requireHost(op);
   try {
     const connection = await connectionFor(host.text);
-    return { host, session: SftpSession.for(await connection.sftp()) };
+    let session = SftpSession.for(await connection.sftp());
+    if (session.isLost) {
+      // Dropped after a request went unanswered (its channel may never close): this operation gets a new one.
+      connection.forgetSftp(session.sftp);
+      session = SftpSession.for(await connection.sftp());
+    }
+    // This task's limits: a listing's size, and how long the server may leave a request unanswered.
+    session.maxListing = (env.maxListing as number | undefined) ?? DEFAULTS.maxListing;
+    session.requestTimeoutMs = ((env.sftpTimeout as number | undefined) ?? DEFAULTS.sftpTimeout) * 1000;
+    return { host, session };
   } catch (error) {
     throw fileError(op, host.text, error);
   }

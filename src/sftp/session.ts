@@ -1,5 +1,6 @@
 import type { Attributes, FileEntryWithStats, InputAttributes, OpenMode, SFTPWrapper, Stats } from 'ssh2';
 import { BufferPool } from './buffer-pool.ts';
+import { RequestDeadlines } from './deadlines.ts';
 import { canWriteInPlace, reassembleDataInto, writeHeadroom, writeRequest } from './fast-path.ts';
 import { REQUESTS_IN_FLIGHT } from './pipeline.ts';
 
@@ -45,7 +46,24 @@ interface Limits {
   _extensions?: Record<string, string>;
 }
 
-export type DirEntry = FileEntryWithStats;
+/** A listing refused as a whole: a name that is not a file name, or more entries than `maxListing`. */
+export class ListingRefused extends SftpError {
+  override name = 'ListingRefused';
+}
+
+/** One entry of a listing: ssh2's `longname` (ls -l text) is dropped, a third of the memory of a big listing. */
+export interface DirEntry {
+  filename: string;
+  attrs: Stats;
+}
+
+/** Why a name from a server's listing cannot be used as one path component, or undefined when it can. */
+export function badListedName(name: string): string | undefined {
+  if (name === '' || name === '.' || name === '..') return 'is not a file name';
+  if (name.includes('/')) return 'is not a file name (it holds a "/")';
+  if (name.includes('\0')) return 'is not a file name (it holds a NUL)';
+  return undefined;
+}
 
 /**
  * Promise-shaped SFTP requests over ssh2's session, every failure an SftpError naming the path.
@@ -61,6 +79,13 @@ export class SftpSession {
   readonly buffers = new BufferPool(2 * REQUESTS_IN_FLIGHT);
   /** Whether WRITE requests are framed in the caller's buffer (fast-path.ts) rather than copied by ssh2. */
   readonly writesInPlace: boolean;
+  /** Entries a listing (one directory, or one tree walk) may have; set from env.maxListing by the operations. */
+  maxListing = 100_000;
+  /** Every request's deadline (env.sftpTimeout, see deadlines.ts); past it the session is lost and ended. */
+  private readonly deadlines = new RequestDeadlines(() => {
+    this.lost = true;
+    this.sftp.end();
+  });
 
   static for(sftp: SFTPWrapper): SftpSession {
     let session = SftpSession.sessions.get(sftp);
@@ -85,6 +110,16 @@ export class SftpSession {
    */
   private lost = false;
 
+  /** How long a request may go unanswered (env.sftpTimeout), in ms. */
+  set requestTimeoutMs(ms: number) {
+    this.deadlines.timeoutMs = ms;
+  }
+
+  /** Whether the session can no longer be used (the connection dropped, or a request went past its deadline). */
+  get isLost(): boolean {
+    return this.lost;
+  }
+
   /** Whether the server offered an extension (e.g. `posix-rename@openssh.com`). */
   has(extension: string): boolean {
     return (this.sftp as unknown as Limits)._extensions?.[extension] !== undefined;
@@ -92,11 +127,13 @@ export class SftpSession {
 
   private call<T>(op: string, path: string, start: (done: (error: (Error & { code?: unknown }) | null | undefined, value?: T) => void) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      if (this.lost) return reject(new SftpError(op, path, SFTP_STATUS.CONNECTION_LOST, 'the connection was lost'));
+      const answered = this.deadlines.add((why) => reject(new SftpError(op, path, undefined, why)));
       const done = (error: (Error & { code?: unknown }) | null | undefined, value?: T) => {
+        answered();
         if (!error) return resolve(value as T);
         reject(new SftpError(op, path, typeof error.code === 'number' ? error.code : undefined, error.message));
       };
-      if (this.lost) return reject(new SftpError(op, path, SFTP_STATUS.CONNECTION_LOST, 'the connection was lost'));
       try {
         start(done);
       } catch (error) {
@@ -175,10 +212,31 @@ export class SftpSession {
     }
   }
 
-  readdir(path: string): Promise<DirEntry[]> {
-    return this.call<DirEntry[]>('readdir', path, (done) => this.sftp.readdir(path, done)).then((entries) =>
-      entries.filter((entry) => entry.filename !== '.' && entry.filename !== '..'),
-    );
+  /**
+   * A directory's entries, `.` and `..` left out, read batch by batch (each READDIR answer is one request with its
+   * own deadline). A name that is not one path component (`../x`, `a/b`) refuses the whole listing, as does an
+   * entry past `maxListing`: what a server lists is never trusted as a path, nor allowed to fill fab's memory.
+   */
+  async readdir(path: string): Promise<DirEntry[]> {
+    const handle = await this.call<Buffer>('opendir', path, (done) => this.sftp.opendir(path, done));
+    const entries: DirEntry[] = [];
+    try {
+      for (;;) {
+        const batch = await this.call<FileEntryWithStats[] | undefined>('readdir', path, (done) =>
+          this.sftp.readdir(handle, (error, list) => (error && (error as { code?: unknown }).code === SFTP_STATUS.EOF ? done(undefined, undefined) : done(error, list as FileEntryWithStats[]))),
+        );
+        if (batch === undefined) return entries;
+        for (const { filename, attrs } of batch) {
+          if (filename === '.' || filename === '..') continue;
+          const problem = badListedName(filename);
+          if (problem) throw new ListingRefused('readdir', path, undefined, `the server listed ${JSON.stringify(filename)}, which ${problem}; refusing the listing`);
+          if (entries.length >= this.maxListing) throw tooMany(path, this.maxListing);
+          entries.push({ filename, attrs });
+        }
+      }
+    } finally {
+      await this.close(handle, path).catch(() => {});
+    }
   }
 
   mkdir(path: string, mode?: number): Promise<void> {
@@ -232,6 +290,11 @@ export class SftpSession {
     if (!this.has('expand-path@openssh.com')) return undefined;
     return this.call('expand-path', path, (done) => this.sftp.ext_openssh_expandPath(path, done));
   }
+}
+
+/** The error for a listing past env.maxListing. */
+export function tooMany(path: string, max: number): ListingRefused {
+  return new ListingRefused('readdir', path, undefined, `lists more than ${max} entries; raise env.maxListing to allow more`);
 }
 
 function positive(value: number | undefined): number | undefined {

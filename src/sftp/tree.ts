@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import type { Stats } from 'ssh2';
 import type { GlobFileSystem } from '../util/glob.ts';
 import { walkTree, type TreeEntry, type TreeNode } from '../util/tree.ts';
-import { SftpError, type SftpSession } from './session.ts';
+import { ListingRefused, SftpError, tooMany, type SftpSession } from './session.ts';
 
 /** Creates a directory and any missing parents (mkdir -p); resolves whether `path` itself was created. */
 export async function ensureRemoteDir(session: SftpSession, path: string, mode?: number): Promise<boolean> {
@@ -39,6 +39,8 @@ function node(attrs: Stats): TreeNode {
 /** Every directory and file under a remote directory (see walkTree). */
 export function walkRemoteTree(session: SftpSession, root: string): Promise<{ dirs: TreeEntry[]; files: TreeEntry[] }> {
   return walkTree(root, {
+    max: session.maxListing,
+    tooMany: () => tooMany(root, session.maxListing),
     list: async (dir) => (await session.readdir(dir)).map((entry) => ({ name: entry.filename, node: node(entry.attrs) })),
     follow: (path) => session.statOrNone(path).then((attrs) => (attrs ? node(attrs) : undefined)),
     realpath: (path) => session.realpath(path),
@@ -49,7 +51,12 @@ export function walkRemoteTree(session: SftpSession, root: string): Promise<{ di
 /** The remote side as glob() sees it. */
 export function remoteGlobFileSystem(session: SftpSession): GlobFileSystem {
   return {
-    readdir: (dir) => session.readdir(dir).then((entries) => entries.map((entry) => entry.filename), () => []),
+    // An unreadable directory matches nothing (as a shell's glob); a refused listing or a dropped session is an error.
+    readdir: (dir) =>
+      session.readdir(dir).then(
+        (entries) => entries.map((entry) => entry.filename),
+        (error: unknown) => (error instanceof ListingRefused || session.isLost ? Promise.reject(error) : []),
+      ),
     exists: (path) => session.statOrNone(path, false).then(Boolean, () => false),
   };
 }

@@ -4,7 +4,7 @@ import { env } from '../env/env.ts';
 import { FabError } from '../errors.ts';
 import { events } from '../report/events.ts';
 import { createAuthHandler, isRecoverableAuthError } from './auth.ts';
-import { passphraseFor } from './credentials.ts';
+import { hostKeyQuestion, passphraseFor } from './credentials.ts';
 import { makeHostVerifier } from './host-key-policy.ts';
 import { startProxyCommand } from './proxy-command.ts';
 import { PacketArena, useArenaForCiphers } from './packet-arena.ts';
@@ -68,14 +68,18 @@ export interface OpenedClient {
 
 /** Opens and authenticates one SSH connection over the given transport (or a new TCP socket). */
 export async function openClient(target: ConnectTarget, transport: Duplex | undefined, password: () => Promise<string | undefined>): Promise<ClientType> {
+  let client: ClientType | undefined;
   const verifier = makeHostVerifier({
     policy: target.hostKeyPolicy,
-    files: target.knownHostsFiles,
+    files: [...target.knownHostsFiles, ...target.globalKnownHostsFiles],
     writeFile: target.knownHostsFiles[0],
     host: target.hostKeyName,
     port: target.hostKeyPort,
     displayName: target.label,
     onWarning: (message) => events.emit({ kind: 'warning', host: target.label, message }),
+    ask: hostKeyQuestion(target),
+    // ssh2 counts the time a person takes to answer against readyTimeout: stop that timer (an ssh2 internal).
+    onAsk: () => clearTimeout((client as unknown as { _readyTimeout?: NodeJS.Timeout })._readyTimeout),
   });
   const auth = createAuthHandler({
     host: target.label,
@@ -86,7 +90,8 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
     identitiesOnly: target.identitiesOnly,
     useDefaultIdentities: target.useDefaultIdentities,
     onDebug: (message) => events.emit({ kind: 'debug', host: target.label, message }),
-    getPassword: password,
+    // A key that differs from the recorded one, let in by -D: the other end may be an impostor collecting passwords.
+    getPassword: () => (verifier.untrusted ? Promise.resolve(undefined) : password()),
     getPassphrase: passphraseFor(target),
   });
   const serverHostKey = await verifier.hostKeyAlgorithms();
@@ -110,7 +115,7 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
       ...(target.compression ? { compress: ['zlib@openssh.com', 'zlib', 'none'] as never } : {}),
     },
   };
-  const client = new Client();
+  client = new Client();
   const debug = (message: string) => events.emit({ kind: 'debug', host: target.label, message });
   if (target.forwardAgent && !target.forwardAgentSocket) debug('agent forwarding asked for, but there is no agent to forward (SSH_AUTH_SOCK is unset)');
   client.on('handshake', (negotiated) => debug(describeHandshake(negotiated)));

@@ -14,6 +14,8 @@ export interface SecretPrompts {
    * unlocked key is kept in memory (src/ssh/auth.ts).
    */
   passphrase?: (file: string, host: string) => Promise<string | undefined>;
+  /** StrictHostKeyChecking ask: the question about an unknown host key; its answer, or undefined when no one can answer. */
+  hostKey?: (host: string, question: string) => Promise<string | undefined>;
 }
 
 let prompts: SecretPrompts = {};
@@ -35,4 +37,9 @@ export function passwordFor(target: ConnectTarget): () => Promise<string | undef
 /** The passphrase of an encrypted key file: env.keyPassphrase, then the prompt. */
 export function passphraseFor(target: ConnectTarget): (file: string) => Promise<string | undefined> {
   return async (file) => (env.keyPassphrase as string | undefined) ?? prompts.passphrase?.(file, target.label);
+}
+
+/** Asks about an unknown host key at the terminal (StrictHostKeyChecking ask); undefined when no one can answer. */
+export function hostKeyQuestion(target: ConnectTarget): (question: string) => Promise<string | undefined> {
+  return async (question) => prompts.hostKey?.(target.label, question);
 }

@@ -2,8 +2,13 @@
  * Host key verification for ssh2's `hostVerifier`, with fabts' policies:
  * - 'accept-new' (default): known key -> accept; unknown host -> record it in `writeFile` and warn
  *   ("Permanently added ..."), or refuse when there is none (`UserKnownHostsFile none`); changed or revoked key -> refuse.
+ * - 'ask' (ssh_config `StrictHostKeyChecking ask`): an unknown host is shown with its fingerprint and recorded only
+ *   when the person at the terminal says yes (or pastes the fingerprint); with no terminal, refused.
  * - 'strict': only keys already in the known_hosts files are accepted.
- * - 'off': accept anything, read and write nothing.
+ * - 'off': accept anything and write nothing, but, like OpenSSH with `StrictHostKeyChecking no`, warn loudly when a
+ *   recorded key differs (and then offer no password: the other end may be an impostor), and refuse a @revoked key.
+ * A host whose known_hosts entries are `@cert-authority` lines only is refused under every policy but 'off': ssh2
+ * cannot check host certificates, and recording its plain key would trust an unverified one.
  * When `verify` resolves false, `error` holds a FabError('HOST_KEY') whose one-line message says why and
  * what to do.
  */
@@ -19,7 +24,7 @@ import {
 } from './known-hosts.ts';
 import { expandHome } from './keys.ts';
 
-export type HostKeyPolicy = 'accept-new' | 'strict' | 'off';
+export type HostKeyPolicy = 'accept-new' | 'ask' | 'strict' | 'off';
 
 export interface HostVerifierOptions {
   policy: HostKeyPolicy;
@@ -35,6 +40,13 @@ export interface HostVerifierOptions {
   /** Record new hosts hashed (ssh_config HashKnownHosts). Default false. */
   hash?: boolean;
   onWarning?: (msg: string) => void;
+  /**
+   * 'ask': puts the question to the person at the terminal; resolves their answer, or undefined when no one can
+   * answer (no terminal, --abort-on-prompts).
+   */
+  ask?: (question: string) => Promise<string | undefined>;
+  /** 'ask': called just before the question, so the caller can stop its handshake timer while a person reads. */
+  onAsk?: () => void;
 }
 
 export interface HostVerifier {
@@ -46,6 +58,8 @@ export interface HostVerifier {
   readonly error: FabError | undefined;
   /** Fingerprint of the last key verified (for logs), e.g. 'SHA256:...'. */
   readonly fingerprint: string | undefined;
+  /** Set when policy 'off' let in a key that differs from the recorded one: send no password over this connection. */
+  readonly untrusted: boolean;
   /**
    * Exact list for ssh2's `algorithms.serverHostKey` that prefers the key types already known for the
    * host (like OpenSSH), so a host known by its RSA key is not reported as changed when it also offers
@@ -67,6 +81,7 @@ export function makeHostVerifier(options: HostVerifierOptions): HostVerifier {
   const lookupName = knownHostName(host, port);
   let lastError: FabError | undefined;
   let lastFingerprint: string | undefined;
+  let untrusted = false;
 
   const fail = (message: string): false => {
     lastError = new FabError('HOST_KEY', message, { host: display });
@@ -77,9 +92,11 @@ export function makeHostVerifier(options: HostVerifierOptions): HostVerifier {
     lastError = undefined;
     const fp = fingerprint(key);
     lastFingerprint = fp;
-    if (policy === 'off') return true;
-
     const type = keyTypeOf(key);
+    if (policy === 'off') {
+      if (type !== undefined) await warnWhileOff(type, key, fp);
+      return lastError === undefined;
+    }
     if (type === undefined) return fail(`${display}: the server sent a malformed host key; refusing to connect.`);
     const label = keyTypeLabel(type);
 
@@ -96,21 +113,18 @@ export function makeHostVerifier(options: HostVerifierOptions): HostVerifier {
       case 'match':
         return true;
       case 'revoked':
+        return fail(revokedMessage(label, fp, result));
+      case 'cert-authority':
         return fail(
-          `${display}: the ${label} host key ${fp} is marked @revoked in ${result.file}:${result.line}; refusing to connect.`,
+          `${display}: ${result.file}:${result.line} says the host keys of ${lookupName} are signed by a certificate authority, ` +
+            `but fabts cannot check host certificates (its SSH library, ssh2, has no support for them); refusing its plain ` +
+            `${label} key ${fp}. After checking that fingerprint, add the plain key to known_hosts (ssh-keyscan), or use ssh`,
         );
-      case 'changed': {
-        const knownLabel = keyTypeLabel(result.knownType);
-        const where = `${result.file}:${result.line}`;
-        const what =
-          knownLabel === label
-            ? `the server sent ${label} host key ${fp}, which differs from the one in ${where}`
-            : `the server sent ${label} host key ${fp}, but ${where} lists its ${knownLabel} key instead`;
+      case 'changed':
         return fail(
-          `${display}: HOST KEY CHANGED for ${lookupName} -- possible man-in-the-middle attack: ${what}. ` +
+          `${display}: HOST KEY CHANGED for ${lookupName} -- possible man-in-the-middle attack: ${changedWhat(label, fp, result)}. ` +
             `If the change is expected, remove the old entry with: ssh-keygen -R ${shq(lookupName)} -f ${shq(result.file)}`,
         );
-      }
       case 'unknown':
         break;
     }
@@ -123,16 +137,14 @@ export function makeHostVerifier(options: HostVerifierOptions): HostVerifier {
       );
     }
     if (policy === 'strict') {
-      const alg = type.startsWith('ecdsa-sha2-') ? 'ecdsa' : type === 'ssh-ed25519' ? 'ed25519' : type === 'ssh-rsa' ? 'rsa' : type;
-      const portArg = port === 22 ? '' : `-p ${port} `;
       return fail(
         `${display}: host key for ${lookupName} is not known (${label} ${fp}) and host key checking is strict; ` +
-          `after checking the fingerprint, connect once with hostKeyPolicy 'accept-new' (without -r) or run: ` +
-          `ssh-keyscan ${portArg}-t ${alg} ${shq(stripBrackets(host))} >> ${shq(writeFile)}`,
+          `after checking the fingerprint, connect once with hostKeyPolicy 'accept-new' (without -r) or run: ${keyscan(type, writeFile)}`,
       );
     }
+    if (policy === 'ask' && !(await confirmed(label, fp, writeFile, type))) return false;
 
-    // accept-new
+    // accept-new, or ask answered yes
     try {
       const added = await appendKnownHost(writeFile, host, port, { type, data: key }, { hash: options.hash ?? false });
       if (added) {
@@ -146,6 +158,67 @@ export function makeHostVerifier(options: HostVerifierOptions): HostVerifier {
       );
     }
     return true;
+  }
+
+  function revokedMessage(label: string, fp: string, at: { file: string; line: number }): string {
+    return `${display}: the ${label} host key ${fp} is marked @revoked in ${at.file}:${at.line}; refusing to connect.`;
+  }
+
+  function changedWhat(label: string, fp: string, result: { file: string; line: number; knownType: string }): string {
+    const knownLabel = keyTypeLabel(result.knownType);
+    const where = `${result.file}:${result.line}`;
+    return knownLabel === label
+      ? `the server sent ${label} host key ${fp}, which differs from the one in ${where}`
+      : `the server sent ${label} host key ${fp}, but ${where} lists its ${knownLabel} key instead`;
+  }
+
+  function keyscan(type: string, file: string): string {
+    const alg = type.startsWith('ecdsa-sha2-') ? 'ecdsa' : type === 'ssh-ed25519' ? 'ed25519' : type === 'ssh-rsa' ? 'rsa' : type;
+    const portArg = port === 22 ? '' : `-p ${port} `;
+    return `ssh-keyscan ${portArg}-t ${alg} ${shq(stripBrackets(host))} >> ${shq(file)}`;
+  }
+
+  /** -D: nothing is checked, but a differing recorded key is said out loud, and a revoked one is still refused. */
+  async function warnWhileOff(type: string, key: Buffer, fp: string): Promise<void> {
+    let known: KnownHosts;
+    try {
+      known = await KnownHosts.load(files);
+    } catch {
+      return; // -D reads nothing it cannot: an unreadable file is no reason to stop
+    }
+    const label = keyTypeLabel(type);
+    const result = known.check(host, port, { type, data: key });
+    if (result.status === 'revoked') fail(revokedMessage(label, fp, result));
+    if (result.status !== 'changed') return;
+    untrusted = true;
+    options.onWarning?.(
+      `REMOTE HOST IDENTIFICATION HAS CHANGED for ${lookupName}: ${changedWhat(label, fp, result)}. Someone could be ` +
+        `eavesdropping on you right now (man-in-the-middle attack). Connecting anyway because host key checking is off (-D); ` +
+        `password authentication is disabled for this connection.`,
+    );
+  }
+
+  /** 'ask': shows the fingerprint and waits for yes, no or the fingerprint itself, as ssh does. */
+  async function confirmed(label: string, fp: string, file: string, type: string): Promise<boolean> {
+    const question =
+      `The authenticity of host '${lookupName}' can't be established. ${label} key fingerprint is ${fp}. ` +
+      `Are you sure you want to continue connecting (yes/no/[fingerprint])?`;
+    options.onAsk?.();
+    let answer: string | undefined;
+    try {
+      answer = await options.ask?.(question);
+    } catch {
+      answer = undefined;
+    }
+    if (answer === undefined) {
+      return fail(
+        `${display}: host key for ${lookupName} is not known (${label} ${fp}) and StrictHostKeyChecking is ask, but there is no ` +
+          `terminal to ask at; after checking the fingerprint, run: ${keyscan(type, file)} (or use StrictHostKeyChecking accept-new)`,
+      );
+    }
+    const reply = answer.trim();
+    if (reply.toLowerCase() === 'yes' || reply === fp) return true;
+    return fail(`${display}: host key for ${lookupName} (${label} ${fp}) not accepted at the prompt; refusing to connect.`);
   }
 
   return {
@@ -164,6 +237,9 @@ export function makeHostVerifier(options: HostVerifierOptions): HostVerifier {
     },
     get fingerprint() {
       return lastFingerprint;
+    },
+    get untrusted() {
+      return untrusted;
     },
     async hostKeyAlgorithms() {
       if (policy === 'off') return undefined;

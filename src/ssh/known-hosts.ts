@@ -8,7 +8,8 @@
  * - a non-22 port is looked up as `[host]:port` (port 22 as the bare host, like OpenSSH);
  * - hashed names `|1|base64(salt)|base64(HMAC-SHA1(salt, name))` (the whole field is one hash);
  * - `@revoked` lines refuse their key for the matching hosts, whatever other lines say;
- * - `@cert-authority` lines are kept out of plain-key matching (fabts does not do host certificates);
+ * - `@cert-authority` lines are kept out of plain-key matching: ssh2 (1.17) negotiates no certificate host key
+ *   algorithm, so a host known by its CA alone cannot be checked, and `check` says so rather than 'unknown';
  * - unparsable lines are skipped, never fatal.
  *
  * `check` semantics are OpenSSH's (`check_key_in_hostkeys`): if a line for the host has exactly this key
@@ -36,7 +37,9 @@ export type KnownHostCheck =
   | { status: 'match'; file: string; line: number }
   | { status: 'unknown' }
   | { status: 'changed'; file: string; line: number; knownType: string }
-  | { status: 'revoked'; file: string; line: number };
+  | { status: 'revoked'; file: string; line: number }
+  /** No plain key is recorded for the host, and a `@cert-authority` line names it: its keys are certified (see check). */
+  | { status: 'cert-authority'; file: string; line: number };
 
 export type KnownHostMarker = 'cert-authority' | 'revoked' | undefined;
 
@@ -281,8 +284,10 @@ export class KnownHosts {
     }
     let changed: KnownHostEntry | undefined;
     for (const e of matching) {
+      if (e.marker === undefined && e.data.equals(key.data)) return { status: 'match', file: e.file, line: e.line };
+    }
+    for (const e of matching) {
       if (e.marker !== undefined) continue;
-      if (e.data.equals(key.data)) return { status: 'match', file: e.file, line: e.line };
       // Prefer reporting a line of the same key family as the presented key (most useful to the user);
       // otherwise the first line with a different key.
       if (changed === undefined || (keyFamily(e.type) === keyFamily(key.type) && keyFamily(changed.type) !== keyFamily(key.type))) {
@@ -290,6 +295,10 @@ export class KnownHosts {
       }
     }
     if (changed) return { status: 'changed', file: changed.file, line: changed.line, knownType: changed.type };
+    // A host vouched for by a CA only presents certificates to clients that can check them; this plain key cannot be
+    // checked, and must not be recorded as if the host were new.
+    const authority = matching.find((e) => e.marker === 'cert-authority');
+    if (authority) return { status: 'cert-authority', file: authority.file, line: authority.line };
     return { status: 'unknown' };
   }
 }

@@ -34,6 +34,7 @@ export class PooledConnection {
   lostReason: string | undefined;
   private readonly sessions: Semaphore;
   private sftpSession: Promise<SFTPWrapper> | undefined;
+  private openSftp: SFTPWrapper | undefined;
   /** Session channels open now, and the most that were ever open at once: the server allows at least that many. */
   private openSessions = 0;
   private peakOpenSessions = 0;
@@ -64,11 +65,11 @@ export class PooledConnection {
    * that refuses a channel while others are open or opening has a lower limit than assumed (OpenSSH MaxSessions):
    * the limit drops to what is in use, and the request waits for a channel to close instead of failing.
    */
-  private async session<T extends ClientChannel | SFTPWrapper>(open: (done: (error: Error | undefined, channel: T) => void) => void, openTimeoutMs?: number): Promise<T> {
+  private async session<T extends ClientChannel | SFTPWrapper>(open: (done: (error: Error | undefined, channel: T) => void) => void, openTimeoutMs?: number, what?: string): Promise<T> {
     for (;;) {
       const release = await this.sessions.acquire();
       try {
-        const channel = await this.openWithin(open, openTimeoutMs);
+        const channel = await this.openWithin(open, openTimeoutMs, what);
         this.peakOpenSessions = Math.max(this.peakOpenSessions, ++this.openSessions);
         channel.once('close', () => {
           this.openSessions--;
@@ -99,7 +100,7 @@ export class PooledConnection {
    * Sends one channel open request. A server that does not answer it within openTimeoutMs is not serving this
    * connection any more (a frozen host): the connection is dropped, so the next operation opens a new one.
    */
-  private openWithin<T extends ClientChannel | SFTPWrapper>(open: (done: (error: Error | undefined, channel: T) => void) => void, openTimeoutMs?: number): Promise<T> {
+  private openWithin<T extends ClientChannel | SFTPWrapper>(open: (done: (error: Error | undefined, channel: T) => void) => void, openTimeoutMs?: number, what = 'a channel request'): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let late = false;
       const timer =
@@ -108,8 +109,8 @@ export class PooledConnection {
           : setTimeout(() => {
               late = true;
               const seconds = openTimeoutMs / 1000;
-              this.lost(`no answer to a channel request within ${seconds}s`);
-              reject(new FabError('TIMEOUT', `${this.target.label}: the host did not answer a channel request within ${seconds}s (is it frozen?); its connection is dropped`, { host: this.target.label }));
+              this.lost(`no answer to ${what} within ${seconds}s`);
+              reject(new FabError('TIMEOUT', `${this.target.label}: the host did not answer ${what} within ${seconds}s (is it frozen?); its connection is dropped`, { host: this.target.label }));
             }, openTimeoutMs);
       // Too late, the answer is dropped: the connection it came on is destroyed already, and the channel with it.
       open((error, channel) => {
@@ -151,12 +152,22 @@ export class PooledConnection {
 
   /** One SFTP session per connection, opened on first use. */
   sftp(): Promise<SFTPWrapper> {
-    this.sftpSession ??= this.session<SFTPWrapper>((done) => this.client.sftp(done)).then((sftp) => {
-      sftp.once('close', () => (this.sftpSession = undefined));
+    // A server that never answers the SFTP INIT would leave the request waiting forever: env.sftpTimeout bounds it.
+    const timeoutMs = ((env.sftpTimeout as number | undefined) ?? DEFAULTS.sftpTimeout) * 1000;
+    this.sftpSession ??= this.session<SFTPWrapper>((done) => this.client.sftp(done), timeoutMs, 'the start of an SFTP session (env.sftpTimeout)').then((sftp) => {
+      sftp.once('close', () => this.forgetSftp(sftp));
+      this.openSftp = sftp;
       return sftp;
     });
     this.sftpSession.catch(() => (this.sftpSession = undefined));
     return this.sftpSession;
+  }
+
+  /** Stops handing out this SFTP session (it was dropped): the next sftp() opens a new one. */
+  forgetSftp(sftp: SFTPWrapper): void {
+    if (this.openSftp !== sftp) return;
+    this.openSftp = undefined;
+    this.sftpSession = undefined;
   }
 
   /** A direct-tcpip channel to host:port as seen from this host (how gateways carry the next hop). */

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { configuredValue, env } from '../env/env.ts';
 import { UsageError } from '../errors.ts';
 import { parseHostString, formatHostString } from '../hosts/spec.ts';
-import { loadSshConfig, localAccount, resolveSshHost, type SshConfigFile } from '../hosts/ssh-config.ts';
+import { GLOBAL_KNOWN_HOSTS_FILES, loadSshConfig, localAccount, resolveSshHost, type SshConfigFile } from '../hosts/ssh-config.ts';
 import type { HostKeyPolicy } from './host-key-policy.ts';
 import { expandHome } from './keys.ts';
 
@@ -37,7 +37,10 @@ export interface ConnectTarget {
   keepaliveCountMax: number;
   connectionAttempts: number;
   hostKeyPolicy: HostKeyPolicy;
+  /** UserKnownHostsFile (or env.knownHostsFile): read, and new hosts recorded in the first. */
   knownHostsFiles: string[];
+  /** GlobalKnownHostsFile: read after the user's files, never written. */
+  globalKnownHostsFiles: string[];
   forwardAgent: boolean;
   compression: boolean;
   /** Passwords are looked up by these names (env.passwords keys). */
@@ -77,8 +80,9 @@ function policyFrom(value: string | undefined): HostKeyPolicy | undefined {
     case 'off':
       return 'off';
     case 'accept-new':
-    case 'ask':
       return 'accept-new';
+    case 'ask':
+      return 'ask';
     default:
       return undefined;
   }
@@ -170,6 +174,7 @@ export async function resolveTarget(text: string, options: { viaGateway?: boolea
     connectionAttempts: configuredValue<number>('connectionAttempts') ?? resolved?.connectionAttempts ?? 1,
     hostKeyPolicy: configuredValue<HostKeyPolicy>('hostKeyPolicy') ?? policyFrom(resolved?.strictHostKeyChecking) ?? (env.hostKeyPolicy as HostKeyPolicy | undefined) ?? 'accept-new',
     knownHostsFiles: knownHostsFile ? [expandHome(knownHostsFile)] : (resolved?.userKnownHostsFiles ?? [`${homedir()}/.ssh/known_hosts`]),
+    globalKnownHostsFiles: resolved?.globalKnownHostsFiles ?? [...GLOBAL_KNOWN_HOSTS_FILES],
     forwardAgent: Boolean(configuredValue<boolean>('forwardAgent') ?? resolved?.forwardAgent ?? false),
     compression: resolved?.compression ?? false,
     passwordKeys: [text, formatHostString({ user: finalUser, host: spec.host, port: finalPort }), spec.host],

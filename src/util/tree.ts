@@ -12,6 +12,9 @@ export interface TreeFileSystem {
   follow(path: string): Promise<TreeNode | undefined>;
   realpath(path: string): Promise<string>;
   join(dir: string, name: string): string;
+  /** The most entries (directories and files) a walk may gather; past it, `tooMany()` is thrown. */
+  max?: number;
+  tooMany?: () => Error;
 }
 
 export interface TreeEntry {
@@ -34,6 +37,7 @@ export async function walkTree(root: string, fs: TreeFileSystem): Promise<{ dirs
     const entries = await fs.list(dir);
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const { name, node: listed } of entries) {
+      if (fs.max !== undefined && dirs.length + files.length >= fs.max) throw fs.tooMany?.() ?? new Error(`more than ${fs.max} entries under ${root}`);
       const path = fs.join(dir, name);
       const childRel = rel ? `${rel}/${name}` : name;
       const node = listed.kind === 'link' ? await fs.follow(path) : listed;

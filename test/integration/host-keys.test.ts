@@ -134,6 +134,101 @@ describe('off (-D)', () => {
   });
 });
 
+describe('-D with a recorded key that differs (issue 12, item 15)', () => {
+  test('connects, but warns loudly like OpenSSH, naming the file:line; a @revoked key is still refused', async () => {
+    const [file] = configure();
+    fs.writeFileSync(file!, `${line('direct', tb.hosts.web2.hostKey)}\n`);
+    await useSettings({ hostKeyPolicy: 'off' });
+    const changed = await reach('direct');
+    assert.equal(changed.error, undefined);
+    const [warning, ...more] = warnings(changed.events);
+    assert.deepEqual(more, []);
+    assert.match(warning ?? '', /^REMOTE HOST IDENTIFICATION HAS CHANGED for /);
+    assert.ok(warning!.includes(`${tb.hosts.direct.hostKeyFingerprint}`), warning);
+    assert.ok(warning!.includes(`${file}:1`), warning);
+    assert.match(warning!, /host key checking is off \(-D\)/);
+
+    fs.writeFileSync(file!, `@revoked * ${tb.hosts.direct.hostKey}\n`);
+    await useSettings({ hostKeyPolicy: 'off' });
+    assert.match(hostKeyError((await reach('direct')).error).message, /marked @revoked/);
+  });
+});
+
+describe('-D and passwords (issue 12, item 15)', () => {
+  test('no password is sent to a host whose key differs from the recorded one; it is when the key matches', async () => {
+    const file = path.join(home, '.ssh', 'known_hosts');
+    homeFile('.ssh/config', testbedHosts(tb) + ['Host *', '  User fabtest', `  UserKnownHostsFile ${file}`, ''].join('\n'));
+    fs.writeFileSync(file, `${line('direct')}\n`);
+    await useSettings({ hostKeyPolicy: 'off', noKeys: true, password: tb.password });
+    assert.equal((await reach('direct')).error, undefined, 'the password logs in while the key matches');
+
+    fs.writeFileSync(file, `${line('direct', tb.hosts.web2.hostKey)}\n`);
+    await useSettings({ hostKeyPolicy: 'off', noKeys: true, password: tb.password });
+    const changed = await reach('direct');
+    assert.ok(changed.error instanceof FabError, String(changed.error));
+    assert.match(changed.error.message, /authentication failed/);
+    assert.match(warnings(changed.events)[0] ?? '', /REMOTE HOST IDENTIFICATION HAS CHANGED.*password authentication is disabled/);
+  });
+});
+
+describe('GlobalKnownHostsFile (issue 12, item 8)', () => {
+  /** A config with a user known_hosts and a global one (both under HOME: the machine's /etc/ssh is left alone). */
+  function withGlobal(text: string): { user: string; global: string } {
+    const global = path.join(home, 'global_known_hosts');
+    const [user] = configure(undefined, [`GlobalKnownHostsFile ${global}`]);
+    fs.writeFileSync(global, text);
+    return { user: user!, global };
+  }
+
+  test('a different key pinned in the global file is refused, and nothing is recorded', async () => {
+    const { user, global } = withGlobal(`${line('direct', tb.hosts.web2.hostKey)}\n`);
+    for (const policy of ['accept-new', 'strict'] as const) {
+      await useSettings({ hostKeyPolicy: policy });
+      const error = hostKeyError((await reach('direct')).error);
+      assert.match(error.message, /HOST KEY CHANGED/);
+      assert.ok(error.message.includes(`${global}:1`), error.message);
+      assert.equal(fs.existsSync(user), false, 'the user file was not written');
+    }
+  });
+
+  test('the key pinned in the global file is accepted without recording it in the user file', async () => {
+    const { user } = withGlobal(`${line('direct')}\n`);
+    await useSettings({ hostKeyPolicy: 'strict' });
+    const known = await reach('direct');
+    assert.equal(known.error, undefined);
+    assert.deepEqual(warnings(known.events), []);
+    assert.equal(fs.existsSync(user), false);
+  });
+
+  test('@revoked in the global file refuses the key, whatever the user file says', async () => {
+    const { user } = withGlobal(`@revoked * ${tb.hosts.direct.hostKey}\n`);
+    fs.writeFileSync(user, `${line('direct')}\n`);
+    await useSettings();
+    const error = hostKeyError((await reach('direct')).error);
+    assert.match(error.message, /marked @revoked in .*global_known_hosts:1/);
+  });
+
+  test('@cert-authority for the host: refused clearly (ssh2 cannot check host certificates), never recorded', async () => {
+    const ca = path.join(home, 'ca');
+    fs.rmSync(ca, { force: true });
+    fs.rmSync(`${ca}.pub`, { force: true });
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', ca]);
+    const caKey = fs.readFileSync(`${ca}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
+    const { user } = withGlobal(`@cert-authority *127.0.0.1* ${caKey}\n`);
+    await useSettings();
+    const error = hostKeyError((await reach('direct')).error);
+    assert.match(error.message, /certificate authority/);
+    assert.match(error.message, /global_known_hosts:1/);
+    assert.match(error.message, /cannot check host certificates/);
+    assert.equal(fs.existsSync(user), false, 'the plain key was not recorded');
+  });
+
+  test('without GlobalKnownHostsFile, ssh_config resolution names the OpenSSH defaults', async () => {
+    const { resolveSshHost, emptySshConfig } = await import('../../src/hosts/ssh-config.ts');
+    assert.deepEqual(resolveSshHost(emptySshConfig(), 'web1').globalKnownHostsFiles, ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']);
+  });
+});
+
 describe('a changed key', () => {
   test('is refused with the fingerprint and the known_hosts file:line to fix, like OpenSSH', async () => {
     const [file] = configure();

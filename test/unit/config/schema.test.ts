@@ -90,11 +90,11 @@ describe('DEFAULTS', () => {
     assert.deepEqual(validateSettings(defaultSettings(), 'defaults'), defaultSettings());
   });
 
-  it('knows every key of API.md plus maxStartups, maxSessions, maxCapture, keyPassphrase and sudoPasswordPerHost', () => {
+  it('knows every key of API.md plus maxStartups, maxSessions, maxCapture, maxListing, sftpTimeout, keyPassphrase and sudoPasswordPerHost', () => {
     const documented =
       'hosts roles roledefs excludeHosts user port password passwords keyFilename noAgent noKeys forwardAgent gateway useSshConfig ' +
       'sshConfigPath timeout connectionAttempts keepalive hostKeyPolicy knownHostsFile parallel poolSize warnOnly okReturnCodes shell ' +
-      'pty commandTimeout sudoUser sudoPassword sudoPrompt skipBadHosts abortOnPrompts dryRun logDir maxStartups maxSessions maxCapture keyPassphrase sudoPasswordPerHost';
+      'pty commandTimeout sudoUser sudoPassword sudoPrompt skipBadHosts abortOnPrompts dryRun logDir maxStartups maxSessions maxCapture maxListing sftpTimeout keyPassphrase sudoPasswordPerHost';
     assert.deepEqual([...KNOWN_KEYS].sort(), documented.split(' ').sort());
     assert.deepEqual([...PATH_KEYS].sort(), ['keyFilename', 'knownHostsFile', 'logDir', 'sshConfigPath']);
   });

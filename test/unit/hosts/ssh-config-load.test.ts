@@ -45,6 +45,7 @@ describe('loading', () => {
       useDefaultIdentityFiles: true,
       identitiesOnly: false,
       userKnownHostsFiles: ['/home/me/.ssh/known_hosts', '/home/me/.ssh/known_hosts2'],
+      globalKnownHostsFiles: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
     });
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { dollarExpand, homeOfUser, nameOfUser, parseTime, percentExpand, tildeExpand, TokenError } from '../../../src/hosts/tokens.ts';
+import { dollarExpand, homeOfUser, nameOfUser, parseTime, percentExpand, shellUnsafe, tildeExpand, TokenError } from '../../../src/hosts/tokens.ts';
 import { hostLineMatches, matchHostname, matchPattern, matchPatternList } from '../../../src/hosts/patterns.ts';
 
 describe('percentExpand', () => {
@@ -92,4 +92,13 @@ describe('patterns', () => {
     assert.equal(hostLineMatches(['!bastion'], 'web1'), false);
     assert.equal(hostLineMatches(['a,b'], 'a'), false);
   });
+});
+
+describe('shellUnsafe (names that feed ProxyCommand)', () => {
+  for (const name of ['web1', 'deploy', 'web-1.example.com', '10.0.0.5', 'fe80::1%eth0', 'user@corp', 'a_b+c=d,e/f~g']) {
+    test(`accepts ${JSON.stringify(name)}`, () => assert.equal(shellUnsafe(name), undefined));
+  }
+  for (const name of ['a;id', 'a$(id)', 'a`id`', 'a|id', 'a&id', 'a>x', 'a<x', "a'b", 'a"b', 'a\\b', 'a{b}', 'a b', 'a\tb', 'a\nb', '-oProxyCommand=x', '$HOME']) {
+    test(`refuses ${JSON.stringify(name)}`, () => assert.ok(shellUnsafe(name)));
+  }
 });

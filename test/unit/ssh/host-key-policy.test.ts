@@ -142,18 +142,66 @@ describe('makeHostVerifier', () => {
     }
   });
 
-  it("'off' accepts anything and writes nothing", async () => {
+  it("'off' accepts anything but a revoked key, writes nothing, and warns loudly about a changed key", async () => {
     const file = setup('off', `web1.example ${pubLines.ed}\n@revoked * ${pubLines.rsa}\n`);
     const warnings: string[] = [];
     const v = verifier({ writeFile: file, policy: 'off' }, warnings);
-    assert.equal(await v.verify(blobs.ed2!), true);
-    assert.equal(await v.verify(blobs.rsa!), true);
+    assert.equal(await v.verify(blobs.ed!), true);
+    assert.equal(v.untrusted, false);
     assert.deepEqual(warnings, []);
+    assert.equal(await v.verify(blobs.ed2!), true);
+    assert.equal(v.untrusted, true, 'no password goes to a host whose key changed');
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /^REMOTE HOST IDENTIFICATION HAS CHANGED for web1\.example: .*differs from the one in .*:1\. .*host key checking is off \(-D\)/);
+    assert.equal(await v.verify(blobs.rsa!), false);
+    assert.match(v.error!.message, /marked @revoked/);
     assert.equal(readFileSync(file, 'utf8').split('\n').filter(Boolean).length, 2);
     const other = join(dir, 'off', 'never');
     assert.equal(await verifier({ writeFile: other, policy: 'off' }).verify(blobs.ed!), true);
     assert.equal(existsSync(other), false);
     assert.equal(await v.hostKeyAlgorithms(), undefined);
+  });
+
+  it("'ask' shows the fingerprint, records on yes or the fingerprint, refuses on no and when no one can answer", async () => {
+    const questions: string[] = [];
+    const asking = (answer: string | undefined, name: string) => {
+      const file = setup(name);
+      let stopped = 0;
+      const v = verifier({ writeFile: file, policy: 'ask', onAsk: () => stopped++, ask: async (q) => (questions.push(q), answer) });
+      return { file, v, stopped: () => stopped };
+    };
+    const yes = asking('yes', 'ask-yes');
+    assert.equal(await yes.v.verify(blobs.ed!), true);
+    assert.equal(yes.stopped(), 1);
+    assert.match(questions[0]!, new RegExp(`^The authenticity of host 'web1\\.example' can't be established\\. ED25519 key fingerprint is ${fingerprint(blobs.ed!).replace(/[+/]/g, '\\$&')}\\. Are you sure you want to continue connecting \\(yes/no/\\[fingerprint\\]\\)\\?$`));
+    assert.equal(readFileSync(yes.file, 'utf8'), `web1.example ${pubLines.ed}\n`);
+    assert.equal(await yes.v.verify(blobs.ed!), true, 'known now: not asked again');
+    assert.equal(questions.length, 1);
+
+    const pasted = asking(fingerprint(blobs.ed!), 'ask-fp');
+    assert.equal(await pasted.v.verify(blobs.ed!), true);
+    const wrongPaste = asking(fingerprint(blobs.ed2!), 'ask-wrongfp');
+    assert.equal(await wrongPaste.v.verify(blobs.ed!), false);
+
+    const no = asking('no', 'ask-no');
+    assert.equal(await no.v.verify(blobs.ed!), false);
+    assert.match(no.v.error!.message, /not accepted at the prompt/);
+    assert.equal(existsSync(no.file), false);
+
+    const nobody = asking(undefined, 'ask-nobody');
+    assert.equal(await nobody.v.verify(blobs.ed!), false);
+    assert.match(nobody.v.error!.message, /StrictHostKeyChecking is ask, but there is no terminal to ask at; .*ssh-keyscan -t ed25519 web1\.example >> /);
+    assert.equal(existsSync(nobody.file), false);
+  });
+
+  it('a host known only by a @cert-authority line is refused under accept-new, ask and strict, and nothing is written', async () => {
+    for (const policy of ['accept-new', 'ask', 'strict'] as const) {
+      const file = setup(`ca-${policy}`, `@cert-authority *.example ${pubLines.rsa}\n`);
+      const v = verifier({ writeFile: file, policy, ask: async () => 'yes' });
+      assert.equal(await v.verify(blobs.ed!), false);
+      assert.match(v.error!.message, /:1 says the host keys of web1\.example are signed by a certificate authority, but fabts cannot check host certificates/);
+      assert.equal(readFileSync(file, 'utf8'), `@cert-authority *.example ${pubLines.rsa}\n`);
+    }
   });
 
   it('reads several files and writes only the first', async () => {

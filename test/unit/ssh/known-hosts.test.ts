@@ -140,7 +140,7 @@ describe('matching', () => {
 });
 
 describe('KnownHosts.check', () => {
-  it('match, unknown, changed (same type), changed (other type, as OpenSSH), revoked, cert-authority ignored', async () => {
+  it('match, unknown, changed (same type), changed (other type, as OpenSSH), revoked, cert-authority', async () => {
     const f1 = join(dir, 'kh_check1');
     const f2 = join(dir, 'kh_check2');
     writeFileSync(
@@ -163,9 +163,11 @@ describe('KnownHosts.check', () => {
     // Only an RSA key is known: OpenSSH 9.2 reports an ED25519 key as CHANGED, not new.
     assert.deepEqual(kh.check('rsaonly', 22, keys.ed.key), { status: 'changed', file: f1, line: 3, knownType: 'ssh-rsa' });
     assert.deepEqual(kh.knownKeyTypes('rsaonly', 22), ['ssh-rsa']);
-    // The @cert-authority line (pattern *) neither matches nor makes plain keys "changed".
-    assert.deepEqual(kh.check('newhost', 22, keys.ec.key), { status: 'unknown' });
-    assert.deepEqual(kh.check('newhost', 22, keys.ed.key), { status: 'unknown' });
+    // The @cert-authority line (pattern *) matches no plain key and leaves "changed" to plain lines; a host known only
+    // through it cannot be checked (ssh2 has no host certificates) instead of being new.
+    assert.deepEqual(kh.check('newhost', 22, keys.ec.key), { status: 'cert-authority', file: f1, line: 4 });
+    assert.deepEqual(kh.check('newhost', 22, keys.ed.key), { status: 'cert-authority', file: f1, line: 4 });
+    assert.deepEqual(new KnownHosts(kh.entries.filter((e) => e.marker !== 'cert-authority')).check('newhost', 22, keys.ed.key), { status: 'unknown' });
     // Revoked wins even though line 6 matches.
     assert.deepEqual(kh.check('web3', 22, keys.ed.key), { status: 'revoked', file: f1, line: 5 });
   });

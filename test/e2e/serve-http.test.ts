@@ -21,14 +21,15 @@ export const hi = task(async ({ who = 'world' }) => { await local(\`printf 'hi %
 export const hey = task(async () => { await local('echo hey'); });
 export const nap = task(async () => { await local('sleep 30'); });
 `,
-  '.fabrc.json': JSON.stringify({ sudoPassword: SUDO_SECRET }),
+  // The queue bound comes from the config file's serve key (flags can say the same).
+  '.fabrc.json': JSON.stringify({ sudoPassword: SUDO_SECRET, serve: { maxQueue: 1 } }),
 });
 let open: ServeProcess;
 let locked: ServeProcess;
 const tokenFile = join(dir, 'tokens');
 
 before(async () => {
-  open = await startServe(dir, [], ['--data', join(dir, 'data-open'), '--max-runs', '1', '--max-queue', '1']);
+  open = await startServe(dir, [], ['--data', join(dir, 'data-open'), '--max-runs', '1']);
   writeFileSync(tokenFile, `run ci ${'r'.repeat(32)}\nread viewer ${'v'.repeat(32)}\n`, { mode: 0o600 });
   locked = await startServe(dir, [], ['--data', join(dir, 'data-locked'), '--token-file', tokenFile]);
 });
@@ -296,4 +297,20 @@ test('a token file that is missing is created 0600 and its tokens shown once; be
   const plain = await fab(['serve', '--listen', '0.0.0.0:0', '--token-file', tokenFile], { cwd: dir });
   assert.equal(plain.code, 2);
   assert.match(plain.stderr, /needs --tls-cert and --tls-key, or --insecure-http/);
+});
+
+test('TLS: --tls-cert/--tls-key serve HTTPS (curl checks the certificate it was given)', async () => {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1']);
+  const tls = await startServe(dir, [], ['--data', join(dir, 'data-tls'), '--tls-cert', cert, '--tls-key', key]);
+  try {
+    assert.match(tls.url, /^https:/);
+    const health = await run('curl', ['-s', '--cacert', cert, `${tls.url}/healthz`]);
+    assert.equal((JSON.parse(health.stdout) as Json).status, 'ok');
+    const plain = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${tls.port}/healthz`]).catch((error: { stdout: string }) => error);
+    assert.notEqual(plain.stdout, '200', 'no plain HTTP on the TLS port');
+  } finally {
+    await tls.stop();
+  }
 });

@@ -69,12 +69,12 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
           if (rows.length) cursor = rows.at(-1)!.seq;
           await writable();
           if (rows.length === PAGE) continue;
-          const now = runs.store.get(id)!;
+          const now = runs.store.progress(id)!;
           if (isFinal(now.state) && cursor >= now.lastSeq) {
-            res.write(`event: end\ndata: ${JSON.stringify(runView(runs.store, now, runs.store.hostCounts([id]).get(id) ?? {}, false))}\n\n`);
+            res.write(`event: end\ndata: ${JSON.stringify(runView(runs.store, runs.store.get(id)!, runs.store.hostCounts([id]).get(id) ?? {}, false))}\n\n`);
             break;
           }
-          if (runs.store.get(id)!.lastSeq > cursor) continue;
+          if (now.lastSeq > cursor) continue;
           await new Promise<void>((resolve) => (wake = resolve));
           wake = undefined;
         }

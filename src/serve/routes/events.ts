@@ -6,8 +6,8 @@ import { runView } from '../view.ts';
 
 /** Rows read from the store per query: a replay of 100,000 events goes out in pages, with backpressure. */
 const PAGE = 1000;
-/** Open event streams at most; past it, 429 (each costs a socket and a listener). */
-export const MAX_STREAMS = 1000;
+/** Open event streams at most; past it, 429 (each costs a socket and a listener). FABTS_SERVE_MAX_STREAMS lowers it (tests). */
+export const MAX_STREAMS = Number(process.env.FABTS_SERVE_MAX_STREAMS) || 1000;
 const HEARTBEAT_MS = Number(process.env.FABTS_SERVE_HEARTBEAT_MS) || 15_000;
 
 export async function eventRoutes(app: FastifyInstance): Promise<void> {

@@ -335,3 +335,18 @@ test('event streams are bounded (429 with Retry-After past the cap) and carry he
     await own.stop();
   }
 });
+
+test('--keep-runs: older finished runs go, their logs with them', async () => {
+  const data = join(dir, 'data-keep');
+  const own = await startServe(dir, [], ['--data', data, '--keep-runs', '2']);
+  try {
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await finished(own, { tasks: [{ name: 'hey' }] })).id);
+    await problem(await fetch(`${own.url}/api/runs/${ids[0]}`), 404);
+    assert.equal(statSync(join(data, 'runs', String(ids[0])), { throwIfNoEntry: false }), undefined, 'its log folder is gone');
+    assert.equal((await fetch(`${own.url}/api/runs/${ids[2]}/hosts/localhost/log`)).status, 200);
+    assert.deepEqual(((await (await fetch(`${own.url}/api/runs`)).json()) as Json).runs.map((run: Json) => run.id), [ids[2], ids[1]]);
+  } finally {
+    await own.stop();
+  }
+});

@@ -85,6 +85,10 @@ test('201 + Location, then 200 with Prefer: wait; Idempotency-Key returns the sa
   assert.equal(created.headers.get('location'), `/api/runs/${first.id}`);
   const again = await postJson(`${open.url}/api/runs`, { tasks: [{ name: 'hi', args: { who: 'ann' } }] }, { 'idempotency-key': 'k-1' });
   assert.equal(((await again.json()) as Json).id, first.id);
+  const racing = await Promise.all([0, 1].map(() => postJson(`${open.url}/api/runs`, { tasks: [{ name: 'hey' }] }, { 'idempotency-key': 'k-race' })));
+  assert.deepEqual(racing.map((response) => response.status), [201, 201], 'two POSTs at once with one key');
+  const raced = (await Promise.all(racing.map((response) => response.json()))) as Json[];
+  assert.equal(raced[0]!.id, raced[1]!.id, 'make one run');
   const waited = await finished(open, { tasks: [{ name: 'hi', args: { who: 'bob, =x' } }] });
   assert.equal(waited.state, 'ok');
   const events = await (await fetch(`${open.url}/api/runs/${waited.id}/events?format=ndjson`)).text();

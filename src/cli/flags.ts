@@ -54,6 +54,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   show: { type: 'string', group: GROUPS.output, describe: 'show output levels (e.g. debug)', requiresArg: true },
   linewise: { type: 'boolean', group: GROUPS.output, describe: 'print output line by line, prefixed with the host' },
   json: { type: 'boolean', group: GROUPS.output, describe: 'print one JSON document with every result to stdout at the end (progress goes to stderr)' },
+  events: { type: 'string', group: GROUPS.output, describe: 'write the run as JSON lines to FILE while it goes (-: stdout, progress then goes to stderr)', requiresArg: true },
   'log-dir': { type: 'string', group: GROUPS.output, describe: 'write a log per host and a run log into DIR (yours, writable by no one else; files 0600)', requiresArg: true },
   'no-color': { type: 'boolean', group: GROUPS.output, describe: 'no colors (also NO_COLOR=1)' },
   debug: { type: 'boolean', group: GROUPS.output, describe: 'print stack traces and connection details' },
@@ -71,3 +72,18 @@ export const PARSER_CONFIGURATION = {
   'strip-aliased': false,
   'parse-positional-numbers': false,
 } as const;
+
+/** `fab serve` only (also the config file's `serve` key, by these names). */
+export const SERVE_FLAGS: Record<string, FlagSpec> = {
+  listen: { type: 'string', describe: 'HOST:PORT to listen on (default 127.0.0.1:8181)', requiresArg: true },
+  data: { type: 'string', describe: 'where runs, events and logs are kept (default .fab/serve beside the fabfile)', requiresArg: true },
+  'max-runs': { type: 'number', describe: 'runs at once (default 4); more wait in a queue', requiresArg: true },
+  'max-queue': { type: 'number', describe: 'runs waiting at most (default 100); past it, 429', requiresArg: true },
+  'keep-runs': { type: 'number', describe: 'finished runs kept (default 1000)', requiresArg: true },
+  'keep-days': { type: 'number', describe: 'days a finished run is kept (default 30)', requiresArg: true },
+  'token-file': { type: 'string', describe: 'bearer tokens, one "role name token" a line (created 0600 when missing)', requiresArg: true },
+  'tls-cert': { type: 'string', describe: 'TLS certificate (PEM)', requiresArg: true },
+  'tls-key': { type: 'string', describe: 'TLS private key (PEM)', requiresArg: true },
+  'insecure-http': { type: 'boolean', describe: 'allow plain HTTP beyond loopback (tokens then cross the network in clear)' },
+  'drain-timeout': { type: 'number', describe: 'seconds running runs get to finish after SIGTERM before they are cancelled (default 600)', requiresArg: true },
+};

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
-import { envStore } from '../env/env.ts';
+import { env, envStore } from '../env/env.ts';
 import { ExitCode, FabError, UsageError, describeError } from '../errors.ts';
 import { parseTaskInvocation, type TaskInvocation } from '../fabfile/args.ts';
 import { discoverFabfile } from '../fabfile/discover.ts';
@@ -17,10 +17,12 @@ import { setExecuteRegistry } from '../exec/execute.ts';
 import { expandFailed, mentionsFailed } from '../exec/last-run.ts';
 import { run } from '../ops/run.ts';
 import { writeBareDocument } from '../report/json.ts';
+import { events } from '../report/events.ts';
+import { EventsWriter } from '../report/events-writer.ts';
 import { setRunLevels } from '../report/levels.ts';
 import { runSession } from './session.ts';
 import { parseCli, setVersion, type CliOptions } from './options.ts';
-import { findTask, formatTaskDetails, formatTaskList } from './list.ts';
+import { findTask, formatTaskDetails, formatTaskList, taskListDocument } from './list.ts';
 import { writeStarterFabfile } from './init.ts';
 import { completionScript } from './completion.ts';
 import { shellPlan } from './shell.ts';
@@ -110,16 +112,27 @@ function projectDirFor(fabfilePath: string, io: Io, options: CliOptions): string
 export async function main(argv: string[], io: Io): Promise<number> {
   const options = await parseCli(argv, (text) => io.stdout.write(text));
   if (!options) return ExitCode.ok;
+  if (options.events === '-' && options.json) throw new UsageError('--json and --events - both want stdout; write the events to a file (--events FILE)');
+  const writer = options.events === undefined ? undefined : options.events === '-' ? EventsWriter.toStream(io.stdout) : EventsWriter.toFile(options.events);
+  const detach = writer?.attach(events);
   try {
-    return await runCommand(options, io);
+    return await runCommand(options, io, writer);
   } catch (error) {
-    // --json promises one document on stdout, also when the run cannot start.
-    if (options.json) writeBareDocument(io.stdout, error instanceof FabError ? error.exitCode : ExitCode.taskFailed, error);
+    const exitCode = error instanceof FabError ? error.exitCode : ExitCode.taskFailed;
+    // --json promises one document on stdout, also when the run cannot start; --events a run-end line.
+    if (options.json) writeBareDocument(io.stdout, exitCode, error);
+    writer?.fail(exitCode, error);
     throw error;
+  } finally {
+    detach?.();
+    writer?.close();
   }
 }
 
-async function runCommand(options: CliOptions, io: Io): Promise<number> {
+/** The settings a run-start event shows (secrets among them are redacted by the writer). */
+const META_KEYS = ['user', 'port', 'gateway', 'parallel', 'poolSize', 'warnOnly', 'dryRun', 'commandTimeout', 'skipBadHosts', 'hostKeyPolicy', 'abortOnPrompts', 'password', 'sudoPassword'];
+
+async function runCommand(options: CliOptions, io: Io, writer?: EventsWriter): Promise<number> {
 
   if (options.command === 'init') {
     const path = writeStarterFabfile(io.cwd, options.force);
@@ -140,6 +153,9 @@ async function runCommand(options: CliOptions, io: Io): Promise<number> {
   envStore.setLayer('cli', flagsToEnv(options), 'command line');
   setRunLevels(expandLevels(options.hide), expandLevels(options.show));
 
+  // Loaded only here: the HTTP server and SQLite cost nothing to every other fab command.
+  if (options.command === 'serve') return (await import('../serve/command.ts')).serveCommand(options, io, envStore.get('serve'));
+
   const shell = options.command === 'shell' ? shellPlan(options.shellCommand) : undefined;
   const needsFabfile = options.list || options.display !== undefined || options.tasks.length > 0 || (options.adHoc === undefined && !shell);
   let registry = new TaskRegistry();
@@ -149,7 +165,7 @@ async function runCommand(options: CliOptions, io: Io): Promise<number> {
     registry = (await loadFabfile(fabfilePath)).registry;
   }
   if (options.list) {
-    io.stdout.write(formatTaskList(registry, fabfilePath));
+    io.stdout.write(options.json ? `${JSON.stringify(taskListDocument(registry, fabfilePath, env as never), null, 2)}\n` : formatTaskList(registry, fabfilePath));
     return ExitCode.ok;
   }
   if (options.display !== undefined) {
@@ -177,7 +193,8 @@ async function runCommand(options: CliOptions, io: Io): Promise<number> {
   const items = shell ? [shell.item] : planTasks(options, registry, io, projectDir);
   const cli = { hosts: options.hosts, roles: options.roles, excludeHosts: options.excludeHosts };
   await askUpFront(options);
-  const exitCode = await runSession({ items, cli, projectDir, json: options.json, linewise: options.linewise, noColor: options.noColor }, io);
+  writer?.setMeta({ fabfile: fabfilePath || undefined, ...cli, options: Object.fromEntries(META_KEYS.map((key) => [key, envStore.get(key)])) });
+  const exitCode = await runSession({ items, cli, projectDir, json: options.json, eventsOnStdout: options.events === '-', linewise: options.linewise, noColor: options.noColor }, io);
   return shell ? shell.exitCode(exitCode) : exitCode;
 }
 

@@ -25,6 +25,7 @@ import { writeStarterFabfile } from './init.ts';
 import { completionScript } from './completion.ts';
 import { shellPlan } from './shell.ts';
 import { askUpFront, useTerminal } from './terminal-setup.ts';
+import { lockCommand } from './lock.ts';
 import type { TerminalInput } from '../ops/terminal.ts';
 
 export interface Io {
@@ -96,6 +97,16 @@ function planTasks(options: CliOptions, registry: TaskRegistry, io: Io, projectD
   return items;
 }
 
+/** `fab lock` reads the fabfile when there is one (its roles, env.lockDir), and needs none with -H. */
+function hasFabfile(io: Io, options: CliOptions): boolean {
+  try {
+    discoverFabfile(io.cwd, options.fabfile);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The fabfile's directory, or the working directory for an ad hoc command with no fabfile: where .fab/ lives. */
 function projectDirFor(fabfilePath: string, io: Io, options: CliOptions): string {
   if (fabfilePath) return dirname(fabfilePath);
@@ -141,13 +152,15 @@ async function runCommand(options: CliOptions, io: Io): Promise<number> {
   setRunLevels(expandLevels(options.hide), expandLevels(options.show));
 
   const shell = options.command === 'shell' ? shellPlan(options.shellCommand) : undefined;
-  const needsFabfile = options.list || options.display !== undefined || options.tasks.length > 0 || (options.adHoc === undefined && !shell);
+  const lock = options.command === 'lock';
+  const needsFabfile = options.list || options.display !== undefined || options.tasks.length > 0 || (options.adHoc === undefined && !shell && !lock);
   let registry = new TaskRegistry();
   let fabfilePath = '';
-  if (needsFabfile) {
+  if (needsFabfile || (lock && hasFabfile(io, options))) {
     fabfilePath = discoverFabfile(io.cwd, options.fabfile);
     registry = (await loadFabfile(fabfilePath)).registry;
   }
+  if (lock) return lockCommand(options, registry, io);
   if (options.list) {
     io.stdout.write(formatTaskList(registry, fabfilePath));
     return ExitCode.ok;
@@ -177,7 +190,7 @@ async function runCommand(options: CliOptions, io: Io): Promise<number> {
   const items = shell ? [shell.item] : planTasks(options, registry, io, projectDir);
   const cli = { hosts: options.hosts, roles: options.roles, excludeHosts: options.excludeHosts };
   await askUpFront(options);
-  const exitCode = await runSession({ items, cli, projectDir, json: options.json, linewise: options.linewise, noColor: options.noColor }, io);
+  const exitCode = await runSession({ items, cli, projectDir, json: options.json, linewise: options.linewise, noColor: options.noColor, flags: options.rollout }, io);
   return shell ? shell.exitCode(exitCode) : exitCode;
 }
 

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.ts';
 import { closest } from './suggest.ts';
 import { FLAGS, PARSER_CONFIGURATION } from './flags.ts';
 import { quickParse } from './quick-parse.ts';
+import type { RolloutFlags } from '../exec/rollout.ts';
 
 /** What the command line says, after parsing: the only shape code past the CLI boundary sees. */
 export interface CliOptions {
@@ -46,7 +47,11 @@ export interface CliOptions {
   logDir: string | undefined;
   noColor: boolean;
   debug: boolean;
-  command: 'run' | 'init' | 'completion' | 'shell';
+  command: 'run' | 'init' | 'completion' | 'shell' | 'lock';
+  /** `fab lock status|release [TASK]`. */
+  lockAction: 'status' | 'release' | undefined;
+  /** --batch, --gate, --gate-http, --batch-wait, --max-fail, --lock-wait, --lock-message. */
+  rollout: RolloutFlags;
   force: boolean;
   /** `fab shell [cmd..]` / `fab shell -- cmd`: the command to run interactively instead of a login shell. */
   shellCommand: string | undefined;
@@ -88,6 +93,9 @@ export async function buildParser(argv: string[]): Promise<Argv> {
     .command('$0 [tasks..]', 'run tasks (default)', (y) => y.positional('tasks', { type: 'string', array: true }))
     .command('init', 'write a starter fabfile.ts into the current directory', (y) => y.option('force', { type: 'boolean', describe: 'overwrite an existing fabfile.ts' }))
     .command('completion', 'print a shell completion script (bash/zsh): fab completion >> ~/.bashrc')
+    .command('lock <action> [tasks..]', 'show (status) or remove (release) deploy locks on the hosts (-H, or a task\'s); release removes stale ones, --force any (recorded in the host\'s audit.log)', (y) =>
+      y.positional('action', { choices: ['status', 'release'] }).option('force', { type: 'boolean', describe: 'release locks still held by a live run' }),
+    )
     .command('shell [cmd..]', 'open an interactive shell on each host (-H), one after another; fab -H web1 shell -- top runs a command instead')
     .options(FLAGS)
     .help('help')
@@ -133,6 +141,26 @@ function optionalNumber(value: unknown, flag: string, min: number): number | und
   return number;
 }
 
+function rolloutFlags(parsed: Record<string, unknown>): RolloutFlags {
+  const text = (key: string) => (parsed[key] === undefined ? undefined : String(parsed[key]));
+  const flags: RolloutFlags = {};
+  const batch = text('batch');
+  const gate = text('gate');
+  const gateHttp = text('gateHttp');
+  const maxFail = text('maxFail');
+  const lockMessage = text('lockMessage');
+  const batchWait = optionalNumber(parsed.batchWait, '--batch-wait', 0);
+  const lockWait = optionalNumber(parsed.lockWait, '--lock-wait', 0);
+  if (batch !== undefined) flags.batch = batch;
+  if (gate !== undefined) flags.gate = gate;
+  if (gateHttp !== undefined) flags.gateHttp = gateHttp;
+  if (maxFail !== undefined) flags.maxFail = maxFail;
+  if (lockMessage !== undefined) flags.lockMessage = lockMessage;
+  if (batchWait !== undefined) flags.batchWait = batchWait;
+  if (lockWait !== undefined) flags.lockWait = lockWait;
+  return flags;
+}
+
 /**
  * Parses argv into CliOptions; help and version are printed by yargs (returns undefined then).
  * `quick: false` skips the quick parser (tests check both parsers agree).
@@ -150,11 +178,11 @@ export async function parseCli(argv: string[], print: (text: string) => void, op
   }
   const positional = ((parsed.tasks as unknown[] | undefined) ?? (parsed._ as unknown[])).map(String);
   const commandWord = (parsed._ as unknown[])[0];
-  const command = commandWord === 'init' || commandWord === 'completion' || commandWord === 'shell' ? commandWord : 'run';
+  const command = commandWord === 'init' || commandWord === 'completion' || commandWord === 'shell' || commandWord === 'lock' ? commandWord : 'run';
   const dashDash = (parsed['--'] as unknown[] | undefined)?.map(String) ?? [];
   const shellWords = command === 'shell' ? [...((parsed.cmd as unknown[] | undefined) ?? []).map(String), ...dashDash] : [];
   return {
-    tasks: command === 'run' ? positional : [],
+    tasks: command === 'run' || command === 'lock' ? positional : [],
     adHoc: dashDash.length && command !== 'shell' ? dashDash.join(' ') : undefined,
     list: Boolean(parsed.list),
     display: parsed.display as string | undefined,
@@ -197,5 +225,7 @@ export async function parseCli(argv: string[], print: (text: string) => void, op
     command,
     force: Boolean(parsed.force),
     shellCommand: shellWords.length ? shellWords.join(' ') : undefined,
+    lockAction: command === 'lock' ? (parsed.action as 'status' | 'release') : undefined,
+    rollout: rolloutFlags(parsed),
   };
 }

@@ -90,8 +90,8 @@ export function resolveGate(spec: GateSpec | undefined, flags: { gate?: string; 
 function withTimeout<T>(promise: Promise<T>, seconds: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
+    // Not unref'd: the run is waiting on it, whatever else holds the event loop.
     timer = setTimeout(() => reject(new Error(`${what} took longer than ${seconds}s`)), seconds * 1000);
-    timer.unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

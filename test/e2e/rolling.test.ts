@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { FAB_BIN, collectRun, fab, makeProject, type FabRun } from '../support/fab.ts';
 import { loadTestbed } from '../hosts/testbed.ts';
 import { processesMatching } from '../support/processes.ts';
+import { fabInPty } from '../support/pty.ts';
 
 const tb = loadTestbed();
 const ALIASES = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
@@ -271,4 +272,15 @@ test('fab lock release removes only stale locks; --force removes a live one and 
   assert.match(readFileSync(join(lockDir, 'audit.log'), 'utf8'), /^\d{4}-\d\d-\d\dT\S+Z lock deploy@h1 released by force by \S+@\S+ \(fab lock release --force\): \{"owner"/m);
   const none = await run(['-H', 'h1', ...settings, 'lock', 'status']);
   assert.match(none.stdout, /^no locks on h1$/m);
+});
+
+test('on a terminal, lanes are grouped by batch; each batch has a row for its gate, and each lane says how its gate went', async () => {
+  const id = uniqueId();
+  const log = join(tb.remoteDir, `log-${id}`);
+  const { code, screen } = await fabInPty(['-F', sshConfig, '-H', 'h1,h2,h3', '--batch', '1,2', '--gate', `grep -q end ${log}`, '--set', `lockDir=${lockDirFor(id)}`, `deploy:log=${log}`], { cwd: dir });
+  assert.equal(code, 0, screen);
+  const frame = screen.slice(screen.lastIndexOf('✔ deploy'));
+  assert.match(frame, /^ {2}✔ batch 1\/2: h1\b.*\n {4}✔ h1 {2}gate ✔ exit code 0\b.*\n {4}✔ gate: 1\/1 passed {2}grep -q end /m, frame);
+  assert.match(frame, /^ {2}✔ batch 2\/2: h2, h3\b.*\n {4}✔ h2 {2}gate ✔ exit code 0\b.*\n {4}✔ h3 {2}gate ✔ exit code 0\b.*\n {4}✔ gate: 2\/2 passed /m);
+  assert.match(screen, /^ {4}\S gate: grep -q end /m, 'the gate row waits while the batch runs');
 });

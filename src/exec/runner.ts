@@ -181,7 +181,8 @@ async function runOnHosts(
   const plan = { kind: 'task-plan' as const, task: task.name, invocation: id, hosts, concurrency: width, ...parent };
   const scope = options.scope ?? ROOT_SCOPE;
   const locks = options.locks ?? new LockRegistry();
-  const lock = rollout.lock && hosts.length ? await acquireOrSkip(task, id, plan, hosts, locks, rollout.lock) : undefined;
+  // A dry run writes nothing on the hosts: no lock either.
+  const lock = rollout.lock && hosts.length && !env.dryRun ? await acquireOrSkip(task, id, plan, hosts, locks, rollout.lock) : undefined;
   try {
     return await runRollout({ task, args: invocation.args, id, hosts, width, scope, rollout, plan, ...(lock ? { lock } : {}) });
   } finally {

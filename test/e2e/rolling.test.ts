@@ -257,13 +257,17 @@ test('fab lock release removes only stale locks; --force removes a live one and 
   const marker = `${Date.now() % 1_000_000}${ids}`;
   const settings = ['--set', `lockDir=${lockDir}`];
   after(() => endLeftovers(marker));
-  const owner = start(['-H', 'h1', ...settings, `hang:marker=${marker}`]);
+  const pwned = join(tb.remoteDir, `pwned-${id}`);
+  const hostile = `$(touch ${pwned}) \`touch ${pwned}\` "q" 'q'; touch ${pwned}\n\u001b[2Jcleared`;
+  const owner = start(['-H', 'h1', ...settings, '--lock-message', hostile, `hang:marker=${marker}`]);
   await owner.waitFor(/\[h1\] out: started/);
   owner.child.kill('SIGKILL');
   await owner.done;
   const polite = await run(['-H', 'h1', ...settings, 'lock', 'release']);
   assert.equal(polite.code, 1);
   assert.match(polite.stderr, /h1 {2}deploy {2}held, .*not stale: ask its owner, or use fab lock release --force/);
+  assert.ok(polite.stderr.includes(`"$(touch ${pwned}) \`touch ${pwned}\` "q" 'q'; touch ${pwned}??[2Jcleared"`), polite.stderr);
+  assert.ok(!existsSync(pwned), 'the message is a word on the host, never a command');
   assert.deepEqual(entries(lockDir), ['deploy@h1']);
   const forced = await run(['-H', 'h1', ...settings, 'lock', 'release', '--force']);
   assert.equal(forced.code, 0, forced.stderr);

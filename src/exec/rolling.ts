@@ -73,10 +73,12 @@ export async function runRollout(run: RolloutRun): Promise<TaskOutcome[]> {
   let failed = 0;
   let done = 0;
   let stopped: string | undefined;
+  let lost: string | undefined;
   for (const [index, members] of batches.entries()) {
     if (stopped || isInterrupted()) break;
     if (run.lock?.lost) {
       stopped = `not run: ${run.lock.lost}`;
+      lost = run.lock.lost;
       break;
     }
     if (index > 0 && rollout.wait > 0) {
@@ -121,5 +123,8 @@ export async function runRollout(run: RolloutRun): Promise<TaskOutcome[]> {
     if (batch) events.emit({ kind: 'batch-end', task: task.name, invocation: id, batch: batch.number, batches: batch.of, failed: failedHere, ...(stopped && index < batches.length - 1 ? { stopped: stopped.replace(/^not run: /, '') } : {}) });
   }
   const targets = batches.flat();
-  return targets.map((host) => outcomes.get(host) ?? notStarted(task, host, id, stopped));
+  const results = targets.map((host) => outcomes.get(host) ?? notStarted(task, host, id, stopped));
+  // Someone removed or took the lock: the hosts left are not deployed, and the run must not look successful.
+  if (lost) throw new FabError('LOCK_LOST', `${lost} while the task ran; no further batch was started (see fab lock status and the lock directory's audit.log)`);
+  return results;
 }

@@ -32,6 +32,11 @@ export const deploy = task({ lock: true, parallel: true }, async ({ log, tag = '
   return env.batch ? env.batch.number : 0;
 });
 
+/** One host per batch, each taking nap seconds: time for someone to break the lock in between. */
+export const rollslow = task({ lock: 'deploy', batch: 1 }, async ({ log, nap = '1' }) => {
+  await run(\`echo "ran \${env.host}" >> \${log}; sleep \${nap}\`);
+});
+
 export const hang = task({ lock: 'deploy', batch: 1 }, async ({ marker }) => {
   await run(\`echo started; sleep 60.\${marker}\`);
 });
@@ -287,4 +292,22 @@ test('on a terminal, lanes are grouped by batch; each batch has a row for its ga
   assert.match(frame, /^ {2}✔ batch 1\/2: h1\b.*\n {4}✔ h1 {2}gate ✔ exit code 0\b.*\n {4}✔ gate: 1\/1 passed {2}grep -q end /m, frame);
   assert.match(frame, /^ {2}✔ batch 2\/2: h2, h3\b.*\n {4}✔ h2 {2}gate ✔ exit code 0\b.*\n {4}✔ h3 {2}gate ✔ exit code 0\b.*\n {4}✔ gate: 2\/2 passed /m);
   assert.match(screen, /^ {4}\S gate: grep -q end /m, 'the gate row waits while the batch runs');
+});
+
+test('a lock removed under a running deploy (fab lock release --force) is noticed by its heartbeat: no further batch starts, exit 1', async () => {
+  const id = uniqueId();
+  const lockDir = lockDirFor(id);
+  const log = join(tb.remoteDir, `log-${id}`);
+  const settings = ['--set', `lockDir=${lockDir},lockTtl=3`];
+  const deploy = start(['-H', 'h1,h2,h3,h4,h5,h6', ...settings, `rollslow:log=${log},nap=2`]);
+  await deploy.waitFor(/\[h1\] run: echo "ran h1"/);
+  const forced = await run(['-H', 'h1,h2,h3,h4,h5,h6', ...settings, 'lock', 'release', '--force']);
+  assert.equal(forced.code, 0, forced.stderr);
+  const result = await deploy.done;
+  assert.equal(result.code, 1, deploy.output());
+  assert.match(deploy.output(), /lock lost: the deploy lock on h\d was removed or taken over by another run; no further batch starts/);
+  assert.match(result.stderr, /fab: error: the deploy lock on h\d was removed or taken over by another run while the task ran; no further batch was started/);
+  const ran = readFileSync(log, 'utf8').trim().split('\n');
+  assert.ok(ran.length < 6, `not every host ran: ${ran.join(', ')}`);
+  assert.match(result.stdout, /^ {2}rollslow +h6 +skipped +- +not run: the deploy lock on h\d was removed/m);
 });

@@ -96,6 +96,8 @@ export interface Entry {
   /** A rolling task: its lanes grouped by batch, in order. */
   batches?: BatchGroup[];
   invocation?: number;
+  /** What the entry waits for before its plan (another run's deploy lock). */
+  note?: string;
 }
 
 const key = (invocation: number, host: string | undefined) => `${invocation}\u0000${host ?? ''}`;
@@ -187,6 +189,14 @@ export class LaneBoard {
       case 'batch-end':
         this.groups.get(event.invocation)?.[event.batch - 1]?.ended.resolve();
         break;
+      case 'lock': {
+        // Locks are taken before a task's plan: the entry next to be planned is the one waiting.
+        const entry = this.entries[this.topLevelSeen];
+        const holder = event.holder ? `${event.holder.owner}${event.holder.message ? ` ("${event.holder.message}")` : ''}` : 'another run';
+        if (entry?.name === event.task) entry.note = event.state === 'waiting' ? `waiting for the ${event.name} lock on ${event.host ?? '?'}, held by ${holder}` : '';
+        if (event.state === 'lost' && !isHidden('warnings')) this.warnings.push(`Warning: ${event.message ?? 'the deploy lock was lost'}`);
+        break;
+      }
       case 'warning':
         if (!isHidden('warnings')) this.warnings.push(`${event.host ? `[${event.host}] ` : ''}Warning: ${event.message}`);
         break;

@@ -147,7 +147,8 @@ export class LineReporter {
         } else this.err.write(`${this.prefix(event.host)} ${paint(this.color, 'red', 'gate failed:')} ${event.gate}: ${event.message} (${event.attempts} attempt${event.attempts === 1 ? '' : 's'})\n`);
         break;
       case 'lock':
-        if (!isHidden('status')) this.lock(event);
+        // Losing the lock is a warning whatever else is hidden; taking and releasing it are status.
+        if (event.state === 'lost' ? !isHidden('warnings') : !isHidden('status')) this.lock(event);
         break;
       case 'interrupt':
         this.err.write(`${paint(this.color, 'yellow', 'fab: interrupted:')} ending the running commands (Ctrl-C again quits at once)\n`);

@@ -40,6 +40,8 @@ export class ListrReporter {
   private readonly board: LaneBoard;
   /** The listr2 task drawing each lane, and its title. */
   private readonly drawn = new Map<Lane, { wrapper: Wrapper; title: string }>();
+  /** Entries whose plan has not come yet (their title says what they wait for: a deploy lock). */
+  private readonly entriesWaiting = new Map<Entry, Wrapper>();
   /** The listr2 task drawing each batch's gate row while it waits. */
   private readonly gatesDrawn = new Map<BatchGroup, { wrapper: Wrapper; invocation: number }>();
   private renderer: PausableRenderer | undefined;
@@ -106,7 +108,10 @@ export class ListrReporter {
   }
 
   private async runEntry(entry: Entry, wrapper: Wrapper): Promise<View | void> {
+    this.entriesWaiting.set(entry, wrapper);
     const lanes = await entry.plan.promise;
+    this.entriesWaiting.delete(entry);
+    if (wrapper.title !== entry.name) wrapper.title = entry.name;
     if (!lanes) return wrapper.skip(`${entry.name}: not run (the run stopped before this task)`);
     // A task that runs once, locally, has no lanes: its entry shows what the lane would.
     if (lanes.length === 1 && lanes[0]!.label === 'local') return this.runLane(lanes[0]!, wrapper, entry.name, KEPT_OUTPUT_LINES);
@@ -177,6 +182,10 @@ export class ListrReporter {
 
   private drawAll(): void {
     for (const lane of this.drawn.keys()) this.draw(lane);
+    for (const [entry, wrapper] of this.entriesWaiting) {
+      const title = entry.note ? `${entry.name}  ${entry.note}` : entry.name;
+      if (wrapper.title !== title) wrapper.title = title;
+    }
     for (const [group, { wrapper, invocation }] of this.gatesDrawn) {
       if (!group.dirty) continue;
       group.dirty = false;

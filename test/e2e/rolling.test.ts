@@ -311,3 +311,16 @@ test('a lock removed under a running deploy (fab lock release --force) is notice
   assert.ok(ran.length < 6, `not every host ran: ${ran.join(', ')}`);
   assert.match(result.stdout, /^ {2}rollslow +h6 +skipped +- +not run: the deploy lock on h\d was removed/m);
 });
+
+test('on a terminal, a task waiting for a deploy lock says so on its entry, then runs', async () => {
+  const id = uniqueId();
+  const log = join(tb.remoteDir, `log-${id}`);
+  const settings = ['--set', `lockDir=${lockDirFor(id)}`];
+  const holder = start(['-H', 'h1', ...settings, '--lock-message', 'hold on', `rollslow:log=${log},nap=8`]);
+  await holder.waitFor(/\[h1\] run: echo "ran h1"/);
+  const { code, screen } = await fabInPty(['-F', sshConfig, '-H', 'h1,h2', ...settings, '--lock-wait', '60', `deploy:log=${log}`], { cwd: dir });
+  assert.equal((await holder.done).code, 0);
+  assert.equal(code, 0, screen);
+  assert.match(screen, /^\S deploy {2}waiting for the deploy lock on h1, held by \S+@\S+ \("hold on"\)$/m);
+  assert.match(screen, /^✔ deploy \[/m);
+});

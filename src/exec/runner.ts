@@ -5,10 +5,10 @@ import type { TaskArgs, TaskInvocation } from '../fabfile/args.ts';
 import type { RegisteredTask } from '../fabfile/registry.ts';
 import { parseHostString } from '../hosts/spec.ts';
 import { isInterrupted } from '../ops/abort.ts';
-import { events, type TaskStatus } from '../report/events.ts';
+import { events, type FabEvent, type TaskStatus } from '../report/events.ts';
 import { MANY_HOSTS, keepYoungGenerationSmall } from '../util/young-generation.ts';
 import { concurrencyFor, hostsForTask, type CliTargets } from './plan.ts';
-import { LockRegistry } from './lock.ts';
+import { LockRegistry, type LockSettings } from './lock.ts';
 import { runRollout } from './rolling.ts';
 import { rolloutFor, type RolloutFlags } from './rollout.ts';
 
@@ -191,7 +191,7 @@ async function runOnHosts(
 }
 
 /** Takes a task's lock before it runs anywhere; when it cannot, every host is reported as not run and the error ends the run. */
-async function acquireOrSkip(task: RegisteredTask, id: number, plan: Extract<Parameters<typeof events.emit>[0], { kind: 'task-plan' }>, hosts: string[], locks: LockRegistry, settings: NonNullable<ReturnType<typeof rolloutFor>['lock']>) {
+async function acquireOrSkip(task: RegisteredTask, id: number, plan: Extract<FabEvent, { kind: 'task-plan' }>, hosts: string[], locks: LockRegistry, settings: LockSettings) {
   try {
     return await locks.acquire(hosts, settings);
   } catch (error) {

@@ -124,6 +124,16 @@ async function fetchThroughHost(host: string, target: URL, timeoutSeconds: numbe
   });
 }
 
+/** What went wrong fetching a gate URL, in words (ssh2 and OpenSSL say it their way). */
+function explainFetchError(text: string, url: URL, host: string): string {
+  const where = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+  if (/Channel open failure: Connection refused/i.test(text)) return `${where} refused the connection (as ${host} sees it)`;
+  const channel = /Channel open failure: (.*)$/i.exec(text);
+  if (channel) return `${host} could not connect to ${where}: ${channel[1]}`;
+  const tls = /SSL routines:[^:]*:([^:]+)/.exec(text);
+  return tls ? `TLS: ${tls[1]}` : text;
+}
+
 async function attempt(gate: Gate, info: GateInfo): Promise<{ ok: boolean; message: string }> {
   try {
     if (gate.kind === 'command') {
@@ -138,7 +148,9 @@ async function attempt(gate: Gate, info: GateInfo): Promise<{ ok: boolean; messa
     }
     if (gate.kind === 'http') {
       const url = new URL(gate.url!.replaceAll('{host}', parseHostString(info.host).host));
-      const status = await fetchThroughHost(info.host, url, gate.timeout);
+      const status = await fetchThroughHost(info.host, url, gate.timeout).catch((error: unknown) => {
+        throw new Error(explainFetchError(describeError(error), url, info.host));
+      });
       const ok = gate.status ? gate.status.includes(status) : status >= 200 && status < 300;
       return { ok, message: `HTTP ${status}` };
     }

@@ -160,6 +160,9 @@ test('HTTP gates go through each host\'s own SSH connection: a private host behi
   assert.match(sick.stderr, /\[web1\] gate failed: .*\/sick: HTTP 503 \(2 attempts\)/);
   assert.match(sick.stdout, /^ {2}deploy +web1 +failed .*health gate failed after 2 attempts: HTTP 503/m);
   assert.match(sick.stdout, /^ {2}deploy +web2 +skipped +- +not run: the canary batch failed/m);
+  const closed = await run(['-H', 'web1', '--gate-http', 'http://127.0.0.1:1/health', ...common]);
+  assert.equal(closed.code, 1);
+  assert.match(closed.stderr, /\[web1\] gate failed: http:\/\/127\.0\.0\.1:1\/health: 127\.0\.0\.1:1 refused the connection \(as web1 sees it\) \(2 attempts\)/);
 
   // {host} is each host's own name: here the direct host, reached as 127.0.0.1, checks a server on this machine.
   const local = http.createServer((request, response) => {

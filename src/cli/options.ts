@@ -107,6 +107,9 @@ export async function buildParser(argv: string[]): Promise<Argv> {
     .epilogue('Exit status: 0 all done, 1 a task failed, 2 usage error, 3 fabfile failed to load, 130 interrupted.')
     .exitProcess(false)
     .fail((message, error) => {
+      if (argv.includes('lock') && /Not enough non-option arguments|Invalid values/.test(message ?? '')) {
+        throw new UsageError('fab lock needs what to do: fab lock status [TASK] (-H hosts), or fab lock release [--force] [TASK]');
+      }
       throw error ?? new UsageError(explainFailure(message));
     });
 }
@@ -131,6 +134,7 @@ function explainFailure(message: string): string {
     const flag = first.startsWith('-') ? first : first.length === 1 ? `-${first}` : `--${first}`;
     return `unknown option ${flag}${suggestion ? ` (did you mean --${suggestion}?)` : ''}; "fab --help" lists the options`;
   }
+  if (message.startsWith('Invalid values:')) return `${message.replace(/\s*\n\s*/g, ' ')}; "fab --help" lists the options`;
   return `${message.split('\n')[0]}; "fab --help" lists the options`;
 }
 

@@ -327,3 +327,27 @@ test('on a terminal, a task waiting for a deploy lock says so on its entry, then
   assert.match(screen, /^\S deploy {2}waiting for the deploy lock on h1, held by \S+@\S+ \("hold on"\)$/m);
   assert.match(screen, /^✔ deploy \[/m);
 });
+
+test('bad rolling flags and lock commands are usage errors (exit 2) that say what to write; nothing runs, no lock is taken', async () => {
+  const id = uniqueId();
+  const settings = ['--set', `lockDir=${lockDirFor(id)}`];
+  const cases: [string[], RegExp][] = [
+    [['--batch', '0%'], /fab: error: --batch: "0%" is not a batch size; .*e\.g\. --batch 1,10%,25%/],
+    [['--batch', '1,,2'], /--batch: "" is not a batch size/],
+    [['--max-fail', '101%'], /--max-fail: "101%" is not a failure budget; .*e\.g\. --max-fail 10%/],
+    [['--gate-http', 'localhost:8080/health'], /gate: "localhost:8080\/health" is not an http:\/\/ or https:\/\/ URL/],
+    [['--batch-wait', '-1'], /--batch-wait needs a number of at least 0, not "-1"/],
+  ];
+  for (const [flags, message] of cases) {
+    const result = await run(['-H', 'h1,h2', ...settings, ...flags, `deploy:log=/dev/null`]);
+    assert.equal(result.code, 2, `${flags.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+    assert.doesNotMatch(result.stdout, /Executing task/);
+  }
+  assert.deepEqual(entries(lockDirFor(id)), []);
+  for (const args of [['lock'], ['-H', 'h1', 'lock', 'frob']]) {
+    const result = await run(args);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^fab: error: fab lock needs what to do: fab lock status \[TASK\] \(-H hosts\), or fab lock release \[--force\] \[TASK\]$/m);
+  }
+});

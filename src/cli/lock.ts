@@ -1,7 +1,8 @@
 import { ExitCode, UsageError, describeError } from '../errors.ts';
 import { env } from '../env/env.ts';
 import { hostsForTask } from '../exec/plan.ts';
-import { describeHolder, hostKey, lockDir, lockName, newRunIdentity, parseHolder, printable, type LockHolder } from '../exec/lock.ts';
+import { newRunIdentity } from '../exec/lock.ts';
+import { describeHolder, hostKey, lockDir, lockName, parseHolder, printable, type LockHolder } from '../exec/lock-names.ts';
 import { lockScript } from '../exec/lock-remote.ts';
 import type { TaskRegistry } from '../fabfile/registry.ts';
 import { parseHostString } from '../hosts/spec.ts';

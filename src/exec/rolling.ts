@@ -95,7 +95,7 @@ export async function runRollout(run: RolloutRun): Promise<TaskOutcome[]> {
     let started = 0;
     await pool(members, run.width, async (host) => {
       started++;
-      const result = await runTaskOnHost(task, run.args, host, id, run.scope, batch ?? undefined);
+      const result = await runTaskOnHost(task, run.args, host, id, run.scope, batch);
       outcomes.set(host, result);
       if (!stopsRun(result)) return;
       failed++;
@@ -105,8 +105,10 @@ export async function runRollout(run: RolloutRun): Promise<TaskOutcome[]> {
     if (rollout.gate && !isInterrupted()) {
       const gate = rollout.gate;
       const passed = members.filter((host): host is string => host !== undefined && outcomes.get(host)?.status === 'ok');
+      // Without batches, a gate sees all the hosts as one batch.
+      const where = batch ?? { number: 1, of: 1, hosts, task: task.name, invocation: id };
       await pool(passed, run.width, async (host) => {
-        const result = await gateHost(run, gate, batch ?? { number: 1, of: 1, hosts: hosts, task: task.name, invocation: id }, host, outcomes.get(host)!);
+        const result = await gateHost(run, gate, where, host, outcomes.get(host)!);
         outcomes.set(host, result);
         if (result.status === 'failed') {
           failed++;

@@ -3,7 +3,7 @@ import { UsageError } from '../errors.ts';
 import { describeBatchSpec, parseBatchSpec, type BatchSize } from './batches.ts';
 import { NO_FAILURES, describeBudget, parseFailureBudget, type FailureBudget } from './budget.ts';
 import { resolveGate, type Gate } from './gate.ts';
-import { lockName, type LockSettings } from './lock.ts';
+import { lockName, type LockSettings } from './lock-names.ts';
 
 /** The rolling-deploy flags of the command line; they apply to the tasks named there, above their own options. */
 export interface RolloutFlags {

@@ -8,7 +8,8 @@ import { isInterrupted } from '../ops/abort.ts';
 import { events, type FabEvent, type TaskStatus } from '../report/events.ts';
 import { MANY_HOSTS, keepYoungGenerationSmall } from '../util/young-generation.ts';
 import { concurrencyFor, hostsForTask, type CliTargets } from './plan.ts';
-import { LockRegistry, type LockSettings } from './lock.ts';
+import { LockRegistry } from './lock.ts';
+import type { LockSettings } from './lock-names.ts';
 import { runRollout } from './rolling.ts';
 import { rolloutFor, type RolloutFlags } from './rollout.ts';
 

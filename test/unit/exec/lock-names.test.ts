@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeHolder, hostKey, lockName, parseHolder, printable } from '../../../src/exec/lock.ts';
+import { describeHolder, hostKey, lockName, parseHolder, printable } from '../../../src/exec/lock-names.ts';
 
 test('lock entries are named after the target host: a host string becomes a safe file name, distinct per host', () => {
   assert.equal(hostKey('web1'), 'web1');

@@ -6,6 +6,9 @@
  *   fab -f fabfile.example.ts -H web1 upload              upload files through the gateway (bastion)
  *   fab -f fabfile.example.ts -H web1 logs                list a remote directory, act on each entry
  *   fab -f fabfile.example.ts deploy:release=v2           deploy to the web role through the bastion
+ *   fab -f fabfile.example.ts deploy --batch 1,50% --gate-http 'http://127.0.0.1:8080/health' --max-fail 0 --lock-wait 30
+ *                                                         the same, rolling: a canary, then half the hosts at a time,
+ *                                                         each checked on its own /health, under a deploy lock
  *
  * `bash scripts/demo` runs all of them on built-in demo hosts: web1 and web2 are reachable only through the
  * bastion (ProxyJump in the demo's ssh_config; `env.gateway = 'bastion'` or `-g bastion` does the same).
@@ -57,8 +60,8 @@ export const logs = task(async ({ dir = `${root()}/logs` }) => {
   return fetched;
 });
 
-/** Ship a release to the web role, in parallel, through the bastion */
-export const deploy = task({ roles: ['web'], parallel: true }, async ({ release = 'v1' }) => {
+/** Ship a release to the web role, in parallel, through the bastion, under a deploy lock */
+export const deploy = task({ roles: ['web'], parallel: true, lock: true }, async ({ release = 'v1' }) => {
   const build = await mkdtemp(join(tmpdir(), 'fabts-build-'));
   await lcd(build, () => local`mkdir -p app && echo ${release} > app/VERSION && tar czf app.tgz -C app .`);
 

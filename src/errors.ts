@@ -32,7 +32,13 @@ export type FabErrorCode =
   | 'ABORT'
   | 'INTERRUPTED'
   | 'REMOTE_FS'
-  | 'TRANSFER';
+  | 'TRANSFER'
+  /** A deploy lock is held by another run, or could not be taken or kept. */
+  | 'LOCK_HELD'
+  | 'LOCK_FAILED'
+  | 'LOCK_LOST'
+  /** A rolling task's health gate failed on a host. */
+  | 'GATE_FAILED';
 
 /**
  * Every error a user can cause. `message` is one line that says what went wrong and what to do;

@@ -37,11 +37,15 @@ export function formatTaskDetails(registry: TaskRegistry, name: string): string 
   const task = findTask(registry, name);
   const lines = [`Task: ${task.name}`, '', `    ${task.description ?? 'No description.'}`, ''];
   lines.push(`    Arguments: ${task.params ?? 'none'}`);
-  const { hosts, roles, parallel, runsOnce } = task.options;
+  const { hosts, roles, parallel, runsOnce, runsOncePerBatch, batch, gate, maxFail, lock } = task.options;
   if (hosts?.length) lines.push(`    Hosts: ${hosts.join(', ')}`);
   if (roles?.length) lines.push(`    Roles: ${roles.join(', ')}`);
   if (parallel) lines.push(`    Parallel: ${parallel === true ? 'yes' : `up to ${parallel} at once`}`);
   if (runsOnce) lines.push('    Runs once');
+  if (runsOncePerBatch) lines.push('    Runs once per batch');
+  if (batch !== undefined) lines.push(`    Batches: ${[batch].flat().join(',')}${maxFail !== undefined ? `, failure budget ${maxFail}` : ''}`);
+  if (gate !== undefined) lines.push(`    Gate: ${typeof gate === 'string' ? gate : typeof gate === 'function' ? 'a function' : (gate.http ?? gate.command ?? 'a function')}`);
+  if (lock) lines.push(`    Deploy lock: ${lock === true ? task.name : lock}`);
   return lines.join('\n') + '\n';
 }
 

@@ -27,6 +27,7 @@ import { writeStarterFabfile } from './init.ts';
 import { completionScript } from './completion.ts';
 import { shellPlan } from './shell.ts';
 import { askUpFront, useTerminal } from './terminal-setup.ts';
+import { lockCommand } from './lock.ts';
 import type { TerminalInput } from '../ops/terminal.ts';
 
 export interface Io {
@@ -98,6 +99,16 @@ function planTasks(options: CliOptions, registry: TaskRegistry, io: Io, projectD
   return items;
 }
 
+/** `fab lock` reads the fabfile when there is one (its roles, env.lockDir), and needs none with -H. */
+function hasFabfile(io: Io, options: CliOptions): boolean {
+  try {
+    discoverFabfile(io.cwd, options.fabfile);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The fabfile's directory, or the working directory for an ad hoc command with no fabfile: where .fab/ lives. */
 function projectDirFor(fabfilePath: string, io: Io, options: CliOptions): string {
   if (fabfilePath) return dirname(fabfilePath);
@@ -157,13 +168,15 @@ async function runCommand(options: CliOptions, io: Io, writer?: EventsWriter): P
   if (options.command === 'serve') return (await import('../serve/command.ts')).serveCommand(options, io, envStore.get('serve'));
 
   const shell = options.command === 'shell' ? shellPlan(options.shellCommand) : undefined;
-  const needsFabfile = options.list || options.display !== undefined || options.tasks.length > 0 || (options.adHoc === undefined && !shell);
+  const lock = options.command === 'lock';
+  const needsFabfile = options.list || options.display !== undefined || options.tasks.length > 0 || (options.adHoc === undefined && !shell && !lock);
   let registry = new TaskRegistry();
   let fabfilePath = '';
-  if (needsFabfile) {
+  if (needsFabfile || (lock && hasFabfile(io, options))) {
     fabfilePath = discoverFabfile(io.cwd, options.fabfile);
     registry = (await loadFabfile(fabfilePath)).registry;
   }
+  if (lock) return lockCommand(options, registry, io);
   if (options.list) {
     io.stdout.write(options.json ? `${JSON.stringify(taskListDocument(registry, fabfilePath, env as never), null, 2)}\n` : formatTaskList(registry, fabfilePath));
     return ExitCode.ok;
@@ -194,7 +207,7 @@ async function runCommand(options: CliOptions, io: Io, writer?: EventsWriter): P
   const cli = { hosts: options.hosts, roles: options.roles, excludeHosts: options.excludeHosts };
   await askUpFront(options);
   writer?.setMeta({ fabfile: fabfilePath || undefined, ...cli, options: Object.fromEntries(META_KEYS.map((key) => [key, envStore.get(key)])) });
-  const exitCode = await runSession({ items, cli, projectDir, json: options.json, eventsOnStdout: options.events === '-', linewise: options.linewise, noColor: options.noColor }, io);
+  const exitCode = await runSession({ items, cli, projectDir, json: options.json, eventsOnStdout: options.events === '-', linewise: options.linewise, noColor: options.noColor, flags: options.rollout }, io);
   return shell ? shell.exitCode(exitCode) : exitCode;
 }
 

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.ts';
 import { closest } from './suggest.ts';
 import { FLAGS, PARSER_CONFIGURATION, SERVE_FLAGS } from './flags.ts';
 import { quickParse } from './quick-parse.ts';
+import type { RolloutFlags } from '../exec/rollout.ts';
 
 /** What the command line says, after parsing: the only shape code past the CLI boundary sees. */
 export interface CliOptions {
@@ -48,9 +49,13 @@ export interface CliOptions {
   events: string | undefined;
   noColor: boolean;
   debug: boolean;
-  command: 'run' | 'init' | 'completion' | 'shell' | 'serve';
+  command: 'run' | 'init' | 'completion' | 'shell' | 'serve' | 'lock';
   /** `fab serve` flags, as given (src/serve/options.ts checks them with the config file's `serve` key). */
   serve: Record<string, unknown>;
+  /** `fab lock status|release [TASK]`. */
+  lockAction: 'status' | 'release' | undefined;
+  /** --batch, --gate, --gate-http, --batch-wait, --max-fail, --lock-wait, --lock-message. */
+  rollout: RolloutFlags;
   force: boolean;
   /** `fab shell [cmd..]` / `fab shell -- cmd`: the command to run interactively instead of a login shell. */
   shellCommand: string | undefined;
@@ -93,6 +98,9 @@ export async function buildParser(argv: string[]): Promise<Argv> {
     .command('init', 'write a starter fabfile.ts into the current directory', (y) => y.option('force', { type: 'boolean', describe: 'overwrite an existing fabfile.ts' }))
     .command('completion', 'print a shell completion script (bash/zsh): fab completion >> ~/.bashrc')
     .command('serve', 'serve the fabfile over HTTP: run tasks, follow them live, keep their history (see README "fab serve")', (y) => y.options(SERVE_FLAGS))
+    .command('lock <action> [tasks..]', 'show (status) or remove (release) deploy locks on the hosts (-H, or a task\'s); release removes stale ones, --force any (recorded in the host\'s audit.log)', (y) =>
+      y.positional('action', { choices: ['status', 'release'] }).option('force', { type: 'boolean', describe: 'release locks still held by a live run' }),
+    )
     .command('shell [cmd..]', 'open an interactive shell on each host (-H), one after another; fab -H web1 shell -- top runs a command instead')
     .options(FLAGS)
     .help('help')
@@ -104,6 +112,9 @@ export async function buildParser(argv: string[]): Promise<Argv> {
     .epilogue('Exit status: 0 all done, 1 a task failed, 2 usage error, 3 fabfile failed to load, 130 interrupted.')
     .exitProcess(false)
     .fail((message, error) => {
+      if (argv.includes('lock') && /Not enough non-option arguments|Invalid values/.test(message ?? '')) {
+        throw new UsageError('fab lock needs what to do: fab lock status [TASK] (-H hosts), or fab lock release [--force] [TASK]');
+      }
       throw error ?? new UsageError(explainFailure(message));
     });
 }
@@ -128,6 +139,7 @@ function explainFailure(message: string): string {
     const flag = first.startsWith('-') ? first : first.length === 1 ? `-${first}` : `--${first}`;
     return `unknown option ${flag}${suggestion ? ` (did you mean --${suggestion}?)` : ''}; "fab --help" lists the options`;
   }
+  if (message.startsWith('Invalid values:')) return `${message.replace(/\s*\n\s*/g, ' ')}; "fab --help" lists the options`;
   return `${message.split('\n')[0]}; "fab --help" lists the options`;
 }
 
@@ -136,6 +148,26 @@ function optionalNumber(value: unknown, flag: string, min: number): number | und
   const number = Number(value);
   if (!Number.isFinite(number) || number < min) throw new UsageError(`${flag} needs a number of at least ${min}, not "${String(value)}"`);
   return number;
+}
+
+function rolloutFlags(parsed: Record<string, unknown>): RolloutFlags {
+  const text = (key: string) => (parsed[key] === undefined ? undefined : String(parsed[key]));
+  const flags: RolloutFlags = {};
+  const batch = text('batch');
+  const gate = text('gate');
+  const gateHttp = text('gateHttp');
+  const maxFail = text('maxFail');
+  const lockMessage = text('lockMessage');
+  const batchWait = optionalNumber(parsed.batchWait, '--batch-wait', 0);
+  const lockWait = optionalNumber(parsed.lockWait, '--lock-wait', 0);
+  if (batch !== undefined) flags.batch = batch;
+  if (gate !== undefined) flags.gate = gate;
+  if (gateHttp !== undefined) flags.gateHttp = gateHttp;
+  if (maxFail !== undefined) flags.maxFail = maxFail;
+  if (lockMessage !== undefined) flags.lockMessage = lockMessage;
+  if (batchWait !== undefined) flags.batchWait = batchWait;
+  if (lockWait !== undefined) flags.lockWait = lockWait;
+  return flags;
 }
 
 /**
@@ -155,11 +187,11 @@ export async function parseCli(argv: string[], print: (text: string) => void, op
   }
   const positional = ((parsed.tasks as unknown[] | undefined) ?? (parsed._ as unknown[])).map(String);
   const commandWord = (parsed._ as unknown[])[0];
-  const command = commandWord === 'init' || commandWord === 'completion' || commandWord === 'shell' || commandWord === 'serve' ? commandWord : 'run';
+  const command = commandWord === 'init' || commandWord === 'completion' || commandWord === 'shell' || commandWord === 'serve' || commandWord === 'lock' ? commandWord : 'run';
   const dashDash = (parsed['--'] as unknown[] | undefined)?.map(String) ?? [];
   const shellWords = command === 'shell' ? [...((parsed.cmd as unknown[] | undefined) ?? []).map(String), ...dashDash] : [];
   return {
-    tasks: command === 'run' ? positional : [],
+    tasks: command === 'run' || command === 'lock' ? positional : [],
     adHoc: dashDash.length && command !== 'shell' ? dashDash.join(' ') : undefined,
     list: Boolean(parsed.list),
     display: parsed.display as string | undefined,
@@ -204,5 +236,7 @@ export async function parseCli(argv: string[], print: (text: string) => void, op
     force: Boolean(parsed.force),
     serve: command === 'serve' ? Object.fromEntries(Object.keys(SERVE_FLAGS).map((flag) => [flag, parsed[flag]]).filter(([, value]) => value !== undefined)) : {},
     shellCommand: shellWords.length ? shellWords.join(' ') : undefined,
+    lockAction: command === 'lock' ? (parsed.action as 'status' | 'release') : undefined,
+    rollout: rolloutFlags(parsed),
   };
 }

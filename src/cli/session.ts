@@ -4,6 +4,8 @@ import { describeError } from '../errors.ts';
 import { writeLastRun } from '../exec/last-run.ts';
 import { hostsForTask, type CliTargets } from '../exec/plan.ts';
 import { resetRunState, runPlan, type RunPlanItem } from '../exec/runner.ts';
+import { LockRegistry } from '../exec/lock.ts';
+import { rolloutFor, type RolloutFlags } from '../exec/rollout.ts';
 import { parseHostString } from '../hosts/spec.ts';
 import { interruptRun, resetInterrupt } from '../ops/abort.ts';
 import { colorSupported } from '../report/color.ts';
@@ -21,6 +23,8 @@ import type { Io } from './main.ts';
 const INTERRUPT_GRACE_MS = 4000;
 /** How long closing connections may take at the end (a handshake in flight cannot be cut short). */
 const CLOSE_TIMEOUT_MS = 3000;
+/** How long releasing deploy locks may take after Ctrl-C (a lock not released goes stale after its TTL). */
+const LOCK_RELEASE_TIMEOUT_MS = 10_000;
 
 export interface SessionOptions {
   items: RunPlanItem[];
@@ -32,6 +36,8 @@ export interface SessionOptions {
   eventsOnStdout: boolean;
   linewise: boolean;
   noColor: boolean;
+  /** The command line's rolling-deploy flags. */
+  flags?: RolloutFlags;
 }
 
 type TTYish = Writable & { isTTY?: boolean; columns?: number };
@@ -40,9 +46,12 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
-/** Bad roles and host strings fail before anything runs, not halfway through the second task. */
-function checkTargets(items: RunPlanItem[], cli: CliTargets): void {
-  for (const item of items) for (const host of hostsForTask(item.invocation, item.task.options, cli, env as never)) parseHostString(host);
+/** Bad roles, host strings and rolling settings fail before anything runs, not halfway through the second task. */
+function checkTargets(items: RunPlanItem[], cli: CliTargets, flags: RolloutFlags | undefined): void {
+  for (const item of items) {
+    for (const host of hostsForTask(item.invocation, item.task.options, cli, env as never)) parseHostString(host);
+    rolloutFor(item.task, flags);
+  }
 }
 
 /**
@@ -64,7 +73,7 @@ function divertStdout(io: Io): () => void {
  * printed all the same. Returns the exit status.
  */
 export async function runSession(session: SessionOptions, io: Io): Promise<number> {
-  checkTargets(session.items, session.cli);
+  checkTargets(session.items, session.cli, session.flags);
   resetInterrupt();
   resetRunState();
   const recorder = new RunRecorder();
@@ -92,10 +101,16 @@ export async function runSession(session: SessionOptions, io: Io): Promise<numbe
   });
 
   let exitCode = 1;
+  const locks = new LockRegistry();
   try {
-    await Promise.race([runPlan(session.items, session.cli), stopWaiting]);
-    if (interrupting) await interrupting;
-    await Promise.race([closeAll(), delay(CLOSE_TIMEOUT_MS)]);
+    try {
+      await Promise.race([runPlan(session.items, session.cli, { locks, ...(session.flags ? { flags: session.flags } : {}) }), stopWaiting]);
+      if (interrupting) await interrupting;
+    } finally {
+      // After Ctrl-C or SIGTERM the run may still be winding down: its locks go back before the connections close.
+      await Promise.race([locks.releaseAll(), delay(LOCK_RELEASE_TIMEOUT_MS)]);
+      await Promise.race([closeAll(), delay(CLOSE_TIMEOUT_MS)]);
+    }
     exitCode = recorder.exitCode();
   } finally {
     events.emit({ kind: 'run-end', exitCode });

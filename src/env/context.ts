@@ -41,6 +41,17 @@ export interface CurrentHost {
   port: number | undefined;
 }
 
+/** The batch a host runs in (a rolling task), as tasks see it in `env.batch`. */
+export interface BatchInfo {
+  /** 1-based. */
+  readonly number: number;
+  readonly of: number;
+  readonly hosts: readonly string[];
+  /** The task and invocation the batch belongs to (what runsOncePerBatch keys on). */
+  readonly task: string;
+  readonly invocation: number;
+}
+
 /** What is current inside a running task: its host, that host's own env writes, and the scope stack. */
 export interface TaskContext {
   readonly host: CurrentHost | undefined;
@@ -49,6 +60,8 @@ export interface TaskContext {
   readonly task: string | undefined;
   /** Which run of the task this is (see the task-plan event), so reporters attribute events to the right lane. */
   readonly invocation?: number;
+  /** The batch of the rolling task this host runs in (also inside tasks it execute()s). */
+  readonly batch?: BatchInfo;
 }
 
 const storage = new AsyncLocalStorage<TaskContext>();

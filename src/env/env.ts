@@ -97,6 +97,8 @@ function read(key: string): unknown {
         return scope.cwd;
       case 'lcwd':
         return scope.lcwd;
+      case 'batch':
+        if (context.batch) return { number: context.batch.number, of: context.batch.of, hosts: [...context.batch.hosts] };
     }
     if (host) {
       switch (key) {
@@ -161,6 +163,8 @@ export interface Env {
   /** The remote directory set by cd(), and the local one set by lcd(). */
   readonly cwd: string | undefined;
   readonly lcwd: string | undefined;
+  /** Inside a rolling task (and what it execute()s): its batch, `{ number, of, hosts }`. */
+  readonly batch: { number: number; of: number; hosts: string[] } | undefined;
   user: string | undefined;
   port: number | undefined;
   password: string | undefined;

@@ -1,13 +1,17 @@
-import { ROOT_SCOPE, currentContext, runInContext, type CurrentHost, type Scope } from '../env/context.ts';
+import { ROOT_SCOPE, currentContext, runInContext, type BatchInfo, type CurrentHost, type Scope } from '../env/context.ts';
 import { env, envStore } from '../env/env.ts';
 import { FabError, describeError } from '../errors.ts';
 import type { TaskArgs, TaskInvocation } from '../fabfile/args.ts';
 import type { RegisteredTask } from '../fabfile/registry.ts';
 import { parseHostString } from '../hosts/spec.ts';
 import { isInterrupted } from '../ops/abort.ts';
-import { events, type TaskStatus } from '../report/events.ts';
+import { events, type FabEvent, type TaskStatus } from '../report/events.ts';
 import { MANY_HOSTS, keepYoungGenerationSmall } from '../util/young-generation.ts';
 import { concurrencyFor, hostsForTask, type CliTargets } from './plan.ts';
+import { LockRegistry } from './lock.ts';
+import type { LockSettings } from './lock-names.ts';
+import { runRollout } from './rolling.ts';
+import { rolloutFor, type RolloutFlags } from './rollout.ts';
 
 /** How one task ended on one host (host absent for a task that ran once, locally). */
 export interface TaskOutcome {
@@ -38,8 +42,11 @@ export function stopsRun(outcome: TaskOutcome): boolean {
 
 /** Per-host env writes live for the whole run, so a later task on the same host sees them. */
 const hostEnvs = new Map<string, Record<string, unknown>>();
-/** Results of runsOnce tasks, by task function: they run once per `fab` run. */
-const ranOnce = new Map<unknown, TaskOutcome[]>();
+/**
+ * Runs of runsOnce / runsOncePerBatch tasks, by task function and then by batch ('run' for once per run):
+ * the promise is stored before the task starts, so hosts calling it at the same moment share one run.
+ */
+const ranOnce = new Map<unknown, Map<string, Promise<TaskOutcome[]>>>();
 let lastInvocation = 0;
 
 export function currentHostFor(text: string): CurrentHost {
@@ -70,8 +77,8 @@ function emitEnd(invocation: number, result: TaskOutcome): TaskOutcome {
 }
 
 /** Marks a host that never started (the run stopped, or was interrupted) as skipped. */
-function notStarted(task: RegisteredTask, host: string | undefined, invocation: number): TaskOutcome {
-  const reason = isInterrupted() ? 'interrupted before it started' : 'not run: an earlier host failed';
+export function notStarted(task: RegisteredTask, host: string | undefined, invocation: number, why = 'not run: an earlier host failed'): TaskOutcome {
+  const reason = isInterrupted() ? 'interrupted before it started' : why;
   return emitEnd(invocation, outcome(task.name, host, 'skipped', { reason }));
 }
 
@@ -85,6 +92,7 @@ export async function runTaskOnHost(
   host: string | undefined,
   invocation = ++lastInvocation,
   scope: Scope = ROOT_SCOPE,
+  batch: BatchInfo | undefined = currentContext()?.batch,
 ): Promise<TaskOutcome> {
   if (isInterrupted()) return notStarted(task, host, invocation);
   const started = performance.now();
@@ -95,6 +103,7 @@ export async function runTaskOnHost(
     scope,
     task: task.name,
     invocation,
+    ...(batch ? { batch } : {}),
   };
   try {
     const value = await runInContext(context, () => task.fn({ ...args, _: [...args._] }));
@@ -113,47 +122,85 @@ export async function runTaskOnHost(
 export interface RunTaskOptions {
   /** The scope hosts start in (execute() passes the caller's). */
   scope?: Scope;
+  /** The command line's rolling-deploy flags (tasks named on the command line only). */
+  flags?: RolloutFlags;
+  /** The run's deploy locks (execute() without one: the task's own, released when it ends). */
+  locks?: LockRegistry;
+}
+
+/** Which run of a runsOnce / runsOncePerBatch task a call belongs to. */
+function onceKey(task: RegisteredTask): string | undefined {
+  if (task.options.runsOncePerBatch) {
+    const batch = currentContext()?.batch;
+    return batch ? `${batch.invocation}/${batch.number}` : 'run';
+  }
+  return task.options.runsOnce ? 'run' : undefined;
 }
 
 /**
- * Runs a task on its hosts: serially by default, or with a bounded pool. A failure stops the task: in
- * serial no further host starts; in parallel the hosts already running finish and no new one starts.
- * Hosts never started are reported as skipped. A task with no hosts runs once, locally; a runsOnce task
- * runs once per `fab` run, on the first of its hosts (or locally).
+ * Runs a task on its hosts: serially by default, or with a bounded pool; a rolling task (batch, gate,
+ * maxFail, lock) batch by batch (see rolling.ts). A failure stops the task: in serial no further host
+ * starts; in parallel the hosts already running finish and no new one starts (a failure budget lets it
+ * go on). Hosts never started are reported as skipped. A task with no hosts runs once, locally; a
+ * runsOnce task runs once per `fab` run (runsOncePerBatch: once per batch of its caller), on the first
+ * of its hosts (or locally).
  */
 export async function runTask(task: RegisteredTask, invocation: TaskInvocation, cli: CliTargets, options: RunTaskOptions = {}): Promise<TaskOutcome[]> {
   const id = ++lastInvocation;
   const caller = currentContext();
   const parent = caller?.invocation === undefined ? {} : { parent: { invocation: caller.invocation, ...(caller.host ? { host: caller.host.text } : {}) } };
-  const once = task.options.runsOnce ? ranOnce.get(task.fn) : undefined;
+  const key = onceKey(task);
+  const runs = key === undefined ? undefined : (ranOnce.get(task.fn) ?? ranOnce.set(task.fn, new Map()).get(task.fn)!);
+  const earlier = key === undefined ? undefined : runs!.get(key);
+  if (earlier) {
+    const once = await earlier;
+    const hosts = once.map((done) => done.host).filter((host) => host !== undefined);
+    events.emit({ kind: 'task-plan', task: task.name, invocation: id, hosts, concurrency: 1, ...parent });
+    for (const done of once) emitEnd(id, outcome(task.name, done.host, 'skipped', { reason: `ran once already (${task.options.runsOncePerBatch ? 'runsOncePerBatch' : 'runsOnce'})` }));
+    return once;
+  }
+  const running = runOnHosts(task, invocation, cli, options, id, parent, key !== undefined);
+  if (key !== undefined) runs!.set(key, running);
+  return running;
+}
+
+async function runOnHosts(
+  task: RegisteredTask,
+  invocation: TaskInvocation,
+  cli: CliTargets,
+  options: RunTaskOptions,
+  id: number,
+  parent: { parent?: { invocation: number; host?: string } },
+  once: boolean,
+): Promise<TaskOutcome[]> {
   let hosts = hostsForTask(invocation, task.options, cli, env as never);
-  if (task.options.runsOnce) hosts = once ? once.map((done) => done.host).filter((host) => host !== undefined) : hosts.slice(0, 1);
+  if (once) hosts = hosts.slice(0, 1);
   const width = hosts.length ? concurrencyFor(task.options, Boolean(env.parallel), env.poolSize as number | undefined, hosts.length) : 1;
   // The pool keeps one connection per host until the run ends: with many, memory per connection is what counts.
   if (hosts.length >= MANY_HOSTS) keepYoungGenerationSmall();
-  events.emit({ kind: 'task-plan', task: task.name, invocation: id, hosts, concurrency: width, ...parent });
-  if (once) {
-    for (const done of once) emitEnd(id, outcome(task.name, done.host, 'skipped', { reason: 'ran once already (runsOnce)' }));
-    return once;
-  }
-
+  const rollout = rolloutFor(task, options.flags);
+  const plan = { kind: 'task-plan' as const, task: task.name, invocation: id, hosts, concurrency: width, ...parent };
   const scope = options.scope ?? ROOT_SCOPE;
-  const targets: (string | undefined)[] = hosts.length ? hosts : [undefined];
-  const outcomes: (TaskOutcome | undefined)[] = new Array(targets.length);
-  let next = 0;
-  let stopped = false;
-  const worker = async () => {
-    while (!stopped && !isInterrupted() && next < targets.length) {
-      const index = next++;
-      const result = await runTaskOnHost(task, invocation.args, targets[index], id, scope);
-      outcomes[index] = result;
-      if (stopsRun(result)) stopped = true;
-    }
-  };
-  await Promise.all(Array.from({ length: width }, worker));
-  const results = targets.map((host, index) => outcomes[index] ?? notStarted(task, host, id));
-  if (task.options.runsOnce) ranOnce.set(task.fn, results);
-  return results;
+  const locks = options.locks ?? new LockRegistry();
+  // A dry run writes nothing on the hosts: no lock either.
+  const lock = rollout.lock && hosts.length && !env.dryRun ? await acquireOrSkip(task, id, plan, hosts, locks, rollout.lock) : undefined;
+  try {
+    return await runRollout({ task, args: invocation.args, id, hosts, width, scope, rollout, plan, ...(lock ? { lock } : {}) });
+  } finally {
+    if (lock) await locks.release(lock);
+  }
+}
+
+/** Takes a task's lock before it runs anywhere; when it cannot, every host is reported as not run and the error ends the run. */
+async function acquireOrSkip(task: RegisteredTask, id: number, plan: Extract<FabEvent, { kind: 'task-plan' }>, hosts: string[], locks: LockRegistry, settings: LockSettings) {
+  try {
+    return await locks.acquire(hosts, settings);
+  } catch (error) {
+    events.emit(plan);
+    const why = error instanceof FabError && error.code === 'LOCK_HELD' ? `the ${settings.name} lock is held by another run` : `the ${settings.name} lock was not taken`;
+    for (const host of hosts) emitEnd(id, outcome(task.name, host, 'skipped', { reason: `not run: ${why}` }));
+    throw error;
+  }
 }
 
 export interface RunPlanItem {
@@ -162,13 +209,13 @@ export interface RunPlanItem {
 }
 
 /** Runs the tasks named on the command line in order; a task that failed anywhere ends the run. */
-export async function runPlan(items: RunPlanItem[], cli: CliTargets): Promise<TaskOutcome[]> {
+export async function runPlan(items: RunPlanItem[], cli: CliTargets, options: { flags?: RolloutFlags; locks?: LockRegistry } = {}): Promise<TaskOutcome[]> {
   envStore.writeLayer = 'runtime';
   events.emit({ kind: 'run-start', tasks: items.map((item) => item.task.name) });
   const outcomes: TaskOutcome[] = [];
   for (const item of items) {
     if (isInterrupted()) break;
-    const taskOutcomes = await runTask(item.task, item.invocation, cli);
+    const taskOutcomes = await runTask(item.task, item.invocation, cli, options);
     outcomes.push(...taskOutcomes);
     if (taskOutcomes.some(stopsRun)) break;
   }

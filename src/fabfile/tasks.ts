@@ -1,4 +1,6 @@
 import type { TaskArgs } from './args.ts';
+import type { BatchSpec } from '../exec/batches.ts';
+import type { GateSpec } from '../exec/gate.ts';
 
 /** Options a task can declare (API.md). */
 export interface TaskOptions {
@@ -16,6 +18,18 @@ export interface TaskOptions {
   runsOnce?: boolean;
   /** The task `fab` runs when no task is named (or, in a namespace, when the namespace is named). */
   default?: boolean;
+  /** Rolling: hosts in batches (`3`, `'25%'`, `[1, '10%', '25%']`: the last repeats); the first batch is the canary. */
+  batch?: BatchSpec;
+  /** Rolling: a health check on each host of a batch once the task ran there (a command, `{ http }`, or a function). */
+  gate?: GateSpec;
+  /** Rolling: failed hosts tolerated over the hosts done so far (`2`, `'10%'`); default 0. */
+  maxFail?: number | string;
+  /** Rolling: seconds to pause between batches. */
+  batchWait?: number;
+  /** Deploy lock on every host before the task runs anywhere: true (named after the task) or a lock name. */
+  lock?: boolean | string;
+  /** Runs once per batch of the task that calls it (through execute()), however many of its hosts call it. */
+  runsOncePerBatch?: boolean;
 }
 
 export type TaskFunction<R = unknown> = (args: TaskArgs) => R | Promise<R>;

@@ -23,7 +23,43 @@ export type FabEvent =
    * (a task named twice, or called through execute(), is two invocations); `parent` is the task and host
    * whose execute() started it.
    */
-  | { kind: 'task-plan'; task: string; invocation: number; hosts: string[]; concurrency: number; parent?: { invocation: number; host?: string } }
+  | {
+      kind: 'task-plan';
+      task: string;
+      invocation: number;
+      hosts: string[];
+      concurrency: number;
+      parent?: { invocation: number; host?: string };
+      /** A rolling task: its hosts in batches, in order (the first is the canary), and its failure budget and gate. */
+      batches?: string[][];
+      maxFail?: string;
+      gate?: string;
+    }
+  /** A batch of a rolling task starts (`batch` is 1-based, of `batches`). */
+  | { kind: 'batch-start'; task: string; invocation: number; batch: number; batches: number; hosts: string[] }
+  /**
+   * A batch is done (its gates too): the hosts that failed in it (the task or the gate), and, when no
+   * further batch will start, why (`stopped`).
+   */
+  | { kind: 'batch-end'; task: string; invocation: number; batch: number; batches: number; failed: string[]; stopped?: string }
+  /** A host's health gate after its batch ran: passed or not, after how many attempts, what the last attempt saw. */
+  | { kind: 'gate'; task: string; invocation: number; batch: number; host: string; gate: string; ok: boolean; attempts: number; message: string; durationMs: number }
+  /**
+   * A deploy lock: taken on all of `hosts`, waited for (held by `holder` on `host`), released, or lost
+   * (removed or taken over by someone else while held).
+   */
+  | {
+      kind: 'lock';
+      state: 'acquired' | 'waiting' | 'released' | 'lost';
+      name: string;
+      task: string;
+      hosts: string[];
+      owner: string;
+      runId: string;
+      host?: string;
+      holder?: { owner: string; run: string; task: string; since: string; message?: string };
+      message?: string;
+    }
   | { kind: 'task-start'; task: string; host?: string; invocation?: number }
   | {
       kind: 'task-end';

@@ -21,6 +21,8 @@ function hostEntry(lane: HostRun) {
     ...(status === 'ok' ? { value: jsonSafe(lane.value) ?? null } : {}),
     error: lane.detail ?? lane.error ?? null,
     reason: lane.reason ?? (lane.status === 'waiting' ? 'not run' : null),
+    ...(lane.batch !== undefined ? { batch: lane.batch } : {}),
+    ...(lane.gate ? { gate: { ...lane.gate } } : {}),
     commands: lane.commands.map((command) => ({
       runner: command.runner,
       command: command.command,
@@ -48,10 +50,21 @@ export function runDocument(recorder: RunRecorder, exitCode: number, meta: { dry
         invocation: run.invocation,
         parent: run.parent ? { invocation: run.parent.invocation, host: run.parent.host ?? null } : null,
         hosts: run.hosts.map(hostEntry),
+        ...(run.batches
+          ? {
+              maxFail: run.maxFail ?? null,
+              gate: run.gate ?? null,
+              batches: run.batches.map((batch) => ({ batch: batch.number, hosts: batch.hosts, state: batch.state, failed: batch.failed, stopped: batch.stopped ?? null })),
+              rollout: recorder.rolloutOf(run),
+            }
+          : run.gate
+            ? { gate: run.gate }
+            : {}),
       })),
       ...recorder.notReached().map((task) => ({ task, invocation: null, parent: null, status: 'skipped', reason: 'not run: the run stopped before this task', hosts: [] })),
     ],
     failedHosts: recorder.failedHosts(),
+    ...(recorder.locks.length ? { locks: recorder.locks.map((lock) => ({ ...lock })) } : {}),
   };
 }
 

@@ -26,6 +26,8 @@ export class Lane {
   line = '';
   progress = '';
   note = '';
+  /** How the host's health gate went (rolling tasks). */
+  gate = '';
   /** Changed since the view last drew it. */
   dirty = true;
   private readonly kept: string[] = [];
@@ -69,10 +71,21 @@ export class Lane {
     this.end.resolve(end);
   }
 
-  set(field: 'command' | 'line' | 'progress' | 'note', text: string): void {
+  set(field: 'command' | 'line' | 'progress' | 'note' | 'gate', text: string): void {
     this[field] = text;
     this.dirty = true;
   }
+}
+
+/** A batch of a rolling task in the view: its lanes, and a title that says how its gates went. */
+export interface BatchGroup {
+  title: string;
+  lanes: Lane[];
+  /** Gate results so far, by host (with what the failed ones saw). */
+  gates: Map<string, { ok: boolean; message: string }>;
+  /** Resolved when the batch is over (its gates too), or the run is. */
+  ended: ReturnType<typeof deferred<void>>;
+  dirty: boolean;
 }
 
 /** A task named on the command line: its lanes arrive with its plan (undefined: it never ran). */
@@ -80,6 +93,11 @@ export interface Entry {
   name: string;
   plan: ReturnType<typeof deferred<Lane[] | undefined>>;
   concurrency: number;
+  /** A rolling task: its lanes grouped by batch, in order. */
+  batches?: BatchGroup[];
+  invocation?: number;
+  /** What the entry waits for before its plan (another run's deploy lock). */
+  note?: string;
 }
 
 const key = (invocation: number, host: string | undefined) => `${invocation}\u0000${host ?? ''}`;
@@ -101,6 +119,9 @@ export class LaneBoard {
   readonly warnings: string[] = [];
   /** Lanes of tasks run by execute(): the lane of the caller, by invocation. */
   private readonly callers = new Map<number, Lane>();
+  /** A rolling task's batches and its gate's label, by invocation. */
+  private readonly groups = new Map<number, BatchGroup[]>();
+  private readonly gateLabel = new Map<number, string | undefined>();
   private topLevelSeen = 0;
 
   constructor(private readonly recorder: RunRecorder) {}
@@ -162,6 +183,20 @@ export class LaneBoard {
       case 'debug':
         if (!isHidden('debug')) this.show(event.host, 'line', (prefix) => `${prefix}debug: ${event.message}`);
         break;
+      case 'gate':
+        this.gate(event);
+        break;
+      case 'batch-end':
+        this.groups.get(event.invocation)?.[event.batch - 1]?.ended.resolve();
+        break;
+      case 'lock': {
+        // Locks are taken before a task's plan: the entry next to be planned is the one waiting.
+        const entry = this.entries[this.topLevelSeen];
+        const holder = event.holder ? `${event.holder.owner}${event.holder.message ? ` ("${event.holder.message}")` : ''}` : 'another run';
+        if (entry?.name === event.task) entry.note = event.state === 'waiting' ? `waiting for the ${event.name} lock on ${event.host ?? '?'}, held by ${holder}` : '';
+        if (event.state === 'lost' && !isHidden('warnings')) this.warnings.push(`Warning: ${event.message ?? 'the deploy lock was lost'}`);
+        break;
+      }
       case 'warning':
         if (!isHidden('warnings')) this.warnings.push(`${event.host ? `[${event.host}] ` : ''}Warning: ${event.message}`);
         break;
@@ -186,7 +221,44 @@ export class LaneBoard {
       return lane;
     });
     entry.concurrency = event.concurrency;
+    entry.invocation = event.invocation;
+    if (event.batches) {
+      const byHost = new Map(event.hosts.map((host, index) => [host, lanes[index]!]));
+      entry.batches = event.batches.map((hosts, index) => ({
+        title: `batch ${index + 1}/${event.batches!.length}: ${hosts.join(', ')}`,
+        lanes: hosts.map((host) => byHost.get(host)!),
+        gates: new Map(),
+        ended: deferred<void>(),
+        dirty: true,
+      }));
+      this.gateLabel.set(event.invocation, event.gate);
+      this.groups.set(event.invocation, entry.batches);
+    }
     entry.plan.resolve(lanes);
+  }
+
+  /** A lane says how its host's gate went; its batch's title counts the gates passed. */
+  private gate(event: Extract<FabEvent, { kind: 'gate' }>): void {
+    const lane = this.lanes.get(key(event.invocation, event.host));
+    if (lane) lane.set('gate', event.ok ? `gate ✔ ${event.message}` : `gate ✖ ${event.message} (${event.attempts} attempt${event.attempts === 1 ? '' : 's'})`);
+    const group = this.groups.get(event.invocation)?.[event.batch - 1];
+    if (group) {
+      group.gates.set(event.host, { ok: event.ok, message: event.message });
+      group.dirty = true;
+    }
+  }
+
+  /** The gate's label of a rolling task (undefined: it has no gate). */
+  gateOf(invocation: number): string | undefined {
+    return this.gateLabel.get(invocation);
+  }
+
+  /** What a batch's gate row says: checking, how many passed, and where it failed. */
+  gateTitle(invocation: number, group: BatchGroup): string {
+    const label = this.gateLabel.get(invocation) ?? 'gate';
+    if (group.gates.size === 0) return `gate: ${label}`;
+    const passed = [...group.gates.values()].filter((gate) => gate.ok).length;
+    return `gate: ${passed}/${group.gates.size} passed  ${label}`;
   }
 
   private taskEnd(event: Extract<FabEvent, { kind: 'task-end' }>): void {
@@ -206,6 +278,7 @@ export class LaneBoard {
   /** The run is over: tasks never reached are skipped, lanes still open (an interrupt) closed. */
   finishAll(): void {
     for (const entry of this.entries) entry.plan.resolve(undefined);
+    for (const groups of this.groups.values()) for (const group of groups) group.ended.resolve();
     for (const lane of this.lanes.values()) {
       lane.finish(lane.running ? { status: 'failed', message: 'interrupted (Ctrl-C)' } : { status: 'skipped', message: 'not run' });
     }

@@ -95,6 +95,14 @@ export class LineReporter {
     this.line(this.out, event.host, `${event.direction}:`, `${what} ${paint(this.color, 'dim', amount)}`);
   }
 
+  private lock(event: Extract<FabEvent, { kind: 'lock' }>): void {
+    const what = `${event.name} lock`;
+    if (event.state === 'acquired') this.out.write(`lock: took the ${what} on ${event.hosts.join(', ')} (run ${event.runId})\n`);
+    else if (event.state === 'released') this.out.write(`lock: released the ${what} on ${event.hosts.join(', ')}\n`);
+    else if (event.state === 'waiting') this.err.write(`lock: waiting for the ${what} on ${event.host ?? '?'}: ${event.message ?? 'held'}\n`);
+    else this.err.write(`${paint(this.color, 'red', 'lock lost:')} ${event.message ?? what}; no further batch starts\n`);
+  }
+
   handle(event: FabEvent): void {
     if (event.kind === 'prompt') {
       if (event.state === 'start') this.held ??= [];
@@ -126,6 +134,21 @@ export class LineReporter {
         if (!event.ok && !event.skipped && event.error) {
           this.err.write(`${this.prefix(event.host)} ${paint(this.color, 'red', event.status === 'interrupted' ? 'Interrupted:' : 'Failed:')} ${event.task}: ${event.error}\n`);
         }
+        break;
+      case 'batch-start':
+        if (!isHidden('status')) this.out.write(`${paint(this.color, 'bold', `batch ${event.batch}/${event.batches}:`)} ${event.hosts.join(', ')}\n`);
+        break;
+      case 'batch-end':
+        if (event.stopped) this.err.write(`${paint(this.color, 'red', `batch ${event.batch}/${event.batches}:`)} no further batch starts: ${event.stopped}\n`);
+        break;
+      case 'gate':
+        if (event.ok) {
+          if (!isHidden('status')) this.line(this.out, event.host, 'gate:', `passed ${event.gate} (${event.message}${event.attempts > 1 ? `, attempt ${event.attempts}` : ''})`, 'green');
+        } else this.err.write(`${this.prefix(event.host)} ${paint(this.color, 'red', 'gate failed:')} ${event.gate}: ${event.message} (${event.attempts} attempt${event.attempts === 1 ? '' : 's'})\n`);
+        break;
+      case 'lock':
+        // Losing the lock is a warning whatever else is hidden; taking and releasing it are status.
+        if (event.state === 'lost' ? !isHidden('warnings') : !isHidden('status')) this.lock(event);
         break;
       case 'interrupt':
         this.err.write(`${paint(this.color, 'yellow', 'fab: interrupted:')} ending the running commands (Ctrl-C again quits at once)\n`);

@@ -1,6 +1,6 @@
 import { Listr, ListrDefaultRendererLogLevels, PRESET_TIMER, color, figures, type ListrTask, type ListrTaskWrapper } from 'listr2';
 import type { EventBus, FabEvent } from './events.ts';
-import { KEPT_OUTPUT_LINES, LaneBoard, type Entry, type Lane } from './lanes.ts';
+import { KEPT_OUTPUT_LINES, LaneBoard, type BatchGroup, type Entry, type Lane } from './lanes.ts';
 import { PausableRenderer } from './listr-renderer.ts';
 import type { RunRecorder } from './record.ts';
 
@@ -40,6 +40,10 @@ export class ListrReporter {
   private readonly board: LaneBoard;
   /** The listr2 task drawing each lane, and its title. */
   private readonly drawn = new Map<Lane, { wrapper: Wrapper; title: string }>();
+  /** Entries whose plan has not come yet (their title says what they wait for: a deploy lock). */
+  private readonly entriesWaiting = new Map<Entry, Wrapper>();
+  /** The listr2 task drawing each batch's gate row while it waits. */
+  private readonly gatesDrawn = new Map<BatchGroup, { wrapper: Wrapper; invocation: number }>();
   private renderer: PausableRenderer | undefined;
   private prompting = false;
   private running: Promise<unknown> | undefined;
@@ -104,19 +108,53 @@ export class ListrReporter {
   }
 
   private async runEntry(entry: Entry, wrapper: Wrapper): Promise<View | void> {
+    this.entriesWaiting.set(entry, wrapper);
     const lanes = await entry.plan.promise;
+    this.entriesWaiting.delete(entry);
+    if (wrapper.title !== entry.name) wrapper.title = entry.name;
     if (!lanes) return wrapper.skip(`${entry.name}: not run (the run stopped before this task)`);
     // A task that runs once, locally, has no lanes: its entry shows what the lane would.
     if (lanes.length === 1 && lanes[0]!.label === 'local') return this.runLane(lanes[0]!, wrapper, entry.name, KEPT_OUTPUT_LINES);
     // A frame taller than the terminal cannot be redrawn in place: with many lanes, fewer kept lines each.
     const rows = process.stdout.rows || 24;
     const kept = Math.max(0, Math.min(KEPT_OUTPUT_LINES, Math.floor(rows / lanes.length) - 2));
+    if (entry.batches) return this.runBatches(entry, wrapper, kept);
     const subtasks: ListrTask<unknown, typeof PausableRenderer, typeof PausableRenderer>[] = lanes.map((lane) => ({
       title: lane.label,
       task: (_ctx, laneWrapper) => this.runLane(lane, laneWrapper, lane.label, kept),
       rendererOptions: { persistentOutput: true },
     }));
     return wrapper.newListr(subtasks, { concurrent: entry.concurrency, exitOnError: false });
+  }
+
+  /** A rolling task: one group per batch, in order, each with its lanes and, with a gate, a row for it. */
+  private runBatches(entry: Entry, wrapper: Wrapper, kept: number): View {
+    const invocation = entry.invocation ?? 0;
+    const gated = this.board.gateOf(invocation) !== undefined;
+    const width = typeof entry.concurrency === 'number' ? entry.concurrency : 1;
+    const groups: ListrTask<unknown, typeof PausableRenderer, typeof PausableRenderer>[] = entry.batches!.map((group) => ({
+      title: group.title,
+      task: (_ctx, groupWrapper) =>
+        groupWrapper.newListr(
+          [
+            ...group.lanes.map((lane) => ({ title: lane.label, task: (_c: unknown, laneWrapper: Wrapper) => this.runLane(lane, laneWrapper, lane.label, kept), rendererOptions: { persistentOutput: true } })),
+            ...(gated ? [{ title: this.board.gateTitle(invocation, group), task: (_c: unknown, gateWrapper: Wrapper) => this.runGate(invocation, group, gateWrapper) }] : []),
+          ],
+          // The gate row waits for the batch's end beside the lanes: one more at once, so no lane waits for it.
+          { concurrent: gated ? width + 1 : width, exitOnError: false },
+        ),
+    }));
+    return wrapper.newListr(groups, { concurrent: false, exitOnError: false });
+  }
+
+  private async runGate(invocation: number, group: BatchGroup, wrapper: Wrapper): Promise<void> {
+    this.gatesDrawn.set(group, { wrapper, invocation });
+    await group.ended.promise;
+    this.gatesDrawn.delete(group);
+    wrapper.title = this.board.gateTitle(invocation, group);
+    const failed = [...group.gates].filter(([, gate]) => !gate.ok);
+    if (failed.length) throw new Error(failed.map(([host, gate]) => `${host}: ${gate.message}`).join('\n'));
+    if (group.gates.size === 0) wrapper.skip('gate: not checked');
   }
 
   private async runLane(lane: Lane, wrapper: Wrapper, title: string, keptLines: number): Promise<void> {
@@ -137,13 +175,22 @@ export class ListrReporter {
     const drawn = this.drawn.get(lane);
     if (!drawn || !lane.dirty) return;
     lane.dirty = false;
-    drawn.wrapper.title = lane.running && lane.command ? `${drawn.title}  ${lane.command}` : drawn.title;
+    drawn.wrapper.title = lane.running && lane.command ? `${drawn.title}  ${lane.command}` : lane.gate ? `${drawn.title}  ${lane.gate}` : drawn.title;
     const output = lane.progress || lane.line || lane.note;
     if (output !== (drawn.wrapper.output ?? '')) drawn.wrapper.output = output;
   }
 
   private drawAll(): void {
     for (const lane of this.drawn.keys()) this.draw(lane);
+    for (const [entry, wrapper] of this.entriesWaiting) {
+      const title = entry.note ? `${entry.name}  ${entry.note}` : entry.name;
+      if (wrapper.title !== title) wrapper.title = title;
+    }
+    for (const [group, { wrapper, invocation }] of this.gatesDrawn) {
+      if (!group.dirty) continue;
+      group.dirty = false;
+      wrapper.title = this.board.gateTitle(invocation, group);
+    }
   }
 
   /** Waits for the view to draw its last frame; returns the warnings to print below it. */

@@ -147,6 +147,21 @@ export class LogDirReporter {
       case 'debug':
         this.host(event.host, `${event.kind}: ${event.message}`);
         break;
+      case 'batch-start':
+        this.run(`batch ${event.batch}/${event.batches}: ${event.task} on ${event.hosts.join(', ')}`);
+        break;
+      case 'batch-end':
+        this.run(`batch ${event.batch}/${event.batches} done: ${event.failed.length ? `failed on ${event.failed.join(', ')}` : 'no failure'}${event.stopped ? `; no further batch: ${event.stopped}` : ''}`);
+        break;
+      case 'gate': {
+        const text = `gate ${event.ok ? 'passed' : 'failed'}: ${event.gate}: ${event.message} (${event.attempts} attempt${event.attempts === 1 ? '' : 's'})`;
+        this.run(`${text} on ${event.host}`);
+        this.host(event.host, text);
+        break;
+      }
+      case 'lock':
+        this.run(`lock ${event.state}: ${event.name} on ${event.hosts.join(', ')} (run ${event.runId}, ${event.owner})${event.message ? `: ${event.message}` : ''}`);
+        break;
       case 'interrupt':
         this.run('interrupt: Ctrl-C; ending running commands');
         break;

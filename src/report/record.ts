@@ -27,6 +27,36 @@ export interface HostRun {
   startedAt?: number;
   value?: unknown;
   commands: CommandRecord[];
+  /** A rolling task: the batch this host is in (1-based), and its health gate's result. */
+  batch?: number;
+  gate?: GateRecord;
+}
+
+export interface GateRecord {
+  gate: string;
+  ok: boolean;
+  attempts: number;
+  message: string;
+}
+
+/** One batch of a rolling task. */
+export interface BatchRecord {
+  number: number;
+  hosts: string[];
+  state: 'waiting' | 'running' | 'done';
+  failed: string[];
+  /** Why no later batch started. */
+  stopped?: string;
+}
+
+/** A deploy lock the run took (or waited for). */
+export interface LockRecord {
+  name: string;
+  task: string;
+  hosts: string[];
+  runId: string;
+  owner: string;
+  state: 'acquired' | 'waiting' | 'released' | 'lost';
 }
 
 /** One run of a task (a task named twice, or called through execute(), runs twice). */
@@ -37,6 +67,10 @@ export interface TaskRun {
   parent?: { invocation: number; host?: string };
   /** In plan order; one entry with host undefined for a local-only task. */
   hosts: HostRun[];
+  /** A rolling task's batches, in order; its failure budget and gate. */
+  batches?: BatchRecord[];
+  maxFail?: string;
+  gate?: string;
 }
 
 /**
@@ -47,6 +81,7 @@ export class RunRecorder {
   /** The task names given on the command line, in order (from run-start). */
   planned: string[] = [];
   readonly runs: TaskRun[] = [];
+  readonly locks: LockRecord[] = [];
   interrupted = false;
   private readonly byInvocation = new Map<number, TaskRun>();
   private readonly startedAt = performance.now();
@@ -68,7 +103,13 @@ export class RunRecorder {
           concurrency: event.concurrency,
           ...(event.parent ? { parent: event.parent } : {}),
           hosts: (event.hosts.length ? event.hosts : [undefined]).map((host) => ({ host, status: 'waiting', durationMs: 0, commands: [] })),
+          ...(event.gate ? { gate: event.gate } : {}),
         };
+        if (event.batches) {
+          run.batches = event.batches.map((hosts, index) => ({ number: index + 1, hosts: [...hosts], state: 'waiting', failed: [] }));
+          if (event.maxFail !== undefined) run.maxFail = event.maxFail;
+          for (const batch of run.batches) for (const lane of run.hosts) if (batch.hosts.includes(lane.host!)) lane.batch = batch.number;
+        }
         this.runs.push(run);
         this.byInvocation.set(run.invocation, run);
         break;
@@ -96,6 +137,34 @@ export class RunRecorder {
         const lane = this.laneOf(event.host);
         const { result } = event;
         lane?.commands.push({ runner: event.runner, command: result.command, code: result.code, signal: result.signal, ok: result.ok, durationMs: result.durationMs, dryRun: result.dryRun });
+        break;
+      }
+      case 'batch-start':
+      case 'batch-end': {
+        const batch = this.byInvocation.get(event.invocation)?.batches?.[event.batch - 1];
+        if (!batch) break;
+        batch.state = event.kind === 'batch-start' ? 'running' : 'done';
+        if (event.kind === 'batch-end') {
+          batch.failed = [...event.failed];
+          if (event.stopped) batch.stopped = event.stopped;
+        }
+        break;
+      }
+      case 'gate': {
+        const lane = this.lane(event.invocation, event.host);
+        if (!lane) break;
+        lane.gate = { gate: event.gate, ok: event.ok, attempts: event.attempts, message: event.message };
+        if (!event.ok) {
+          lane.status = 'failed';
+          lane.error = `health gate failed after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}: ${event.message}`;
+          lane.detail = `${lane.error} (${event.gate})`;
+        }
+        break;
+      }
+      case 'lock': {
+        const known = this.locks.find((lock) => lock.task === event.task && lock.name === event.name && lock.runId === event.runId);
+        if (known) known.state = event.state;
+        else this.locks.push({ name: event.name, task: event.task, hosts: [...event.hosts], runId: event.runId, owner: event.owner, state: event.state });
         break;
       }
       case 'interrupt':
@@ -164,6 +233,19 @@ export class RunRecorder {
   /** Every host the run targeted, in first-seen order. */
   hosts(): string[] {
     return [...new Set(this.runs.flatMap((run) => run.hosts.map((lane) => lane.host)).filter((host): host is string => host !== undefined))];
+  }
+
+  /**
+   * What a rolling task did to its hosts: where it succeeded (task and gate: they run the new version),
+   * where it failed, and which it never touched.
+   */
+  rolloutOf(run: TaskRun): { updated: string[]; failed: string[]; untouched: string[] } {
+    const hosts = (status: (lane: HostRun) => boolean) => run.hosts.filter(status).map((lane) => lane.host ?? 'local');
+    return {
+      updated: hosts((lane) => lane.status === 'ok'),
+      failed: hosts((lane) => lane.status === 'failed' || lane.status === 'interrupted' || lane.status === 'running'),
+      untouched: hosts((lane) => lane.status === 'waiting' || lane.status === 'skipped'),
+    };
   }
 
   /** Hosts where some task did not succeed: failed, interrupted, unreachable, or never ran. */

@@ -68,5 +68,25 @@ export function formatSummary(recorder: RunRecorder, options: { color: boolean; 
     `${paint(options.color, 'bold', 'Summary:')} ${tally.join(', ')} in ${formatDuration(recorder.durationMs())}`,
     paint(options.color, 'dim', line(header, false)),
     ...table.map((row) => line(row, true)),
+    ...rolloutLines(recorder, options.color),
   ].join('\n') + '\n';
+}
+
+/** For each rolling task: which hosts run the new version, which failed, which were never touched, and why it stopped. */
+function rolloutLines(recorder: RunRecorder, color: boolean): string[] {
+  const lines: string[] = [];
+  for (const run of recorder.runs) {
+    if (!run.batches) continue;
+    const { updated, failed, untouched } = recorder.rolloutOf(run);
+    const done = run.batches.filter((batch) => batch.state === 'done').length;
+    const stopped = run.batches.find((batch) => batch.stopped)?.stopped;
+    const list = (hosts: string[]) => hosts.join(', ') || 'none';
+    lines.push(
+      `${paint(color, 'bold', `${run.task}:`)} ${done} of ${run.batches.length} batches done${stopped ? `; stopped: ${stopped}` : ''}`,
+      `  new version: ${list(updated)}`,
+      ...(failed.length ? [`  ${paint(color, 'red', 'failed')}: ${list(failed)}`] : []),
+      ...(untouched.length ? [`  never touched: ${list(untouched)}`] : []),
+    );
+  }
+  return lines;
 }

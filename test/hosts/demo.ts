@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { demoSteps } from './demo-steps.ts';
+import { demoSteps, startDemoApp } from './demo-steps.ts';
 import { startTestbed, stopTestbedSync, type Testbed } from './testbed.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -18,7 +18,10 @@ const fabfile = path.join(root, 'fabfile.example.ts');
 
 let tb: Testbed | undefined;
 let home: string | undefined;
+let stopApp: (() => void) | undefined;
 function teardown(): void {
+  stopApp?.();
+  stopApp = undefined;
   if (tb) stopTestbedSync(tb);
   tb = undefined;
   if (home) fs.rmSync(home, { recursive: true, force: true });
@@ -45,6 +48,9 @@ tb = await startTestbed();
 process.stdout.write(
   `demo hosts up in ${Date.now() - started} ms: direct, bastion, and web1/web2 behind the bastion (ssh_config: ${tb.sshConfigPath})\n`,
 );
+
+// The stand-in app the rolling deploy's health gate checks, on the private hosts' loopback.
+stopApp = await startDemoApp(tb);
 
 // A fresh HOME for the demo, so it neither reads nor writes the real ~/.ssh or ~/.fabrc. The sudo password goes
 // in a config file readable only by its owner: secrets never go on a command line.

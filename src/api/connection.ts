@@ -62,24 +62,26 @@ export class Connection {
 
   /**
    * Runs fn as if it were a task on this host: the fabfile API (`run`, `cd`, `env`, ...) inside it acts here.
-   * Scopes opened around the call (`cd('/srv', () => c.run('ls'))`) carry in.
+   * Scopes opened around the call (`cd('/srv', () => c.run('ls'))`) carry in, as into every method.
    */
-  within<T>(fn: () => T): T {
+  within<T>(fn: () => T | Promise<T>): Promise<T> {
+    return this.op(async () => fn());
+  }
+
+  private inContext<T>(fn: () => T): T {
     if (this.closed) throw new FabError('USAGE', `the Connection to ${this.host} is closed: connect() again`);
-    const scope = currentContext()?.scope ?? ROOT_SCOPE;
-    return runInContext({ ...this.context, scope }, fn);
+    return runInContext({ ...this.context, scope: currentContext()?.scope ?? ROOT_SCOPE }, fn);
   }
 
   /** An operation: connected first, so that the pool knows this Connection holds its SSH connection. */
-  private op<T>(fn: () => Promise<T>): Promise<T> {
-    const scope = currentContext()?.scope ?? ROOT_SCOPE;
-    const opened = this.held ? Promise.resolve(this) : this.open();
-    return opened.then(() => runInContext({ ...this.context, scope }, fn));
+  private async op<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.held) await this.open();
+    return this.inContext(fn);
   }
 
   /** Connects now (through its gateways), so that a bad host or credential fails here. */
   async open(): Promise<this> {
-    const connection = await this.within(() => connectionFor(this.host));
+    const connection = await this.inContext(() => connectionFor(this.host));
     if (!this.held) {
       this.held = chainKeys(connection);
       this.pool.retain(this.held);

@@ -11,7 +11,9 @@ import * as fs from '../ops/remote-fs.ts';
 import { run } from '../ops/run.ts';
 import { openShell } from '../ops/shell.ts';
 import { SudoPasswordState } from '../ops/sudo-password.ts';
-import { sudo } from '../ops/sudo.ts';
+import { sudo, type SudoOptions } from '../ops/sudo.ts';
+import type { CommandOptions } from '../ops/command.ts';
+import type { Result } from '../ops/result.ts';
 import { uploadTemplate } from '../ops/template.ts';
 import { connectionFor, type PooledConnection } from '../ssh/pool.ts';
 import { envFromOptions, type ConnectionOptions } from './options.ts';
@@ -89,8 +91,18 @@ export class Connection {
     return this;
   }
 
-  readonly run: Op<typeof run> = (...args) => this.op(() => run(...args));
-  readonly sudo: Op<typeof sudo> = (...args) => this.op(() => sudo(...args));
+  /** Runs a command on the host (a string, or a template literal whose values are quoted). */
+  run(command: string, options?: CommandOptions): Promise<Result>;
+  run(strings: TemplateStringsArray, ...values: unknown[]): Promise<Result>;
+  run(first: string | TemplateStringsArray, ...rest: unknown[]): Promise<Result> {
+    return this.op(() => (run as (first: string | TemplateStringsArray, ...rest: unknown[]) => Promise<Result>)(first, ...rest));
+  }
+  /** Runs a command as root (or options.user), answering sudo's password prompt from sudoPassword. */
+  sudo(command: string, options?: SudoOptions): Promise<Result>;
+  sudo(strings: TemplateStringsArray, ...values: unknown[]): Promise<Result>;
+  sudo(first: string | TemplateStringsArray, ...rest: unknown[]): Promise<Result> {
+    return this.op(() => (sudo as (first: string | TemplateStringsArray, ...rest: unknown[]) => Promise<Result>)(first, ...rest));
+  }
   readonly put: Op<typeof put> = (...args) => this.op(() => put(...args));
   readonly get: Op<typeof get> = (...args) => this.op(() => get(...args));
   readonly listdir: Op<typeof fs.listdir> = (...args) => this.op(() => fs.listdir(...args));

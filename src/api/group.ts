@@ -1,4 +1,7 @@
+import type { CommandOptions } from '../ops/command.ts';
+import type { Result } from '../ops/result.ts';
 import { SudoPasswordState } from '../ops/sudo-password.ts';
+import type { SudoOptions } from '../ops/sudo.ts';
 import { mapLimit } from '../util/map-limit.ts';
 import { Connection } from './connection.ts';
 import type { ConnectionOptions } from './options.ts';
@@ -70,8 +73,9 @@ export class Group {
     return this.each((connection) => connection.open());
   }
 
-  readonly run = this.method('run');
-  readonly sudo = this.method('sudo');
+  // Overloaded on Connection (string or template): the string form is what a Group takes.
+  readonly run: (command: string, options?: CommandOptions) => Promise<GroupResult<Result>> = this.method('run') as never;
+  readonly sudo: (command: string, options?: SudoOptions) => Promise<GroupResult<Result>> = this.method('sudo') as never;
   readonly put = this.method('put');
   readonly get = this.method('get');
   readonly listdir = this.method('listdir');

@@ -40,3 +40,11 @@ export { append, contains, sed, comment, uncomment, first } from './ops/files.ts
 export type { AppendOptions, ContainsOptions, SedOptions, CommentOptions, FileHelperOptions } from './ops/files.ts';
 export { uploadTemplate, renderTemplate } from './ops/template.ts';
 export type { UploadTemplateOptions } from './ops/template.ts';
+// The library: the same operations on hosts of your choosing, from any Node program (docs/library.md).
+export { Connection, connect } from './api/connection.ts';
+export type { ConnectionOptions } from './api/options.ts';
+export type { OutputOptions } from './api/output.ts';
+export { Group, GroupResult, GroupError } from './api/group.ts';
+export type { GroupOptions } from './api/group.ts';
+export { Pool, createPool } from './api/pool.ts';
+export type { HostKeyPolicy } from './ssh/host-key-policy.ts';

@@ -1,6 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { OutputLevel } from '../report/events.ts';
 import type { Responder } from '../ops/responders.ts';
+import type { SudoPasswordState } from '../ops/sudo-password.ts';
+import type { EventBus } from '../report/events.ts';
+import type { ConnectionMap } from '../ssh/pool.ts';
+import type { ConnectTarget } from '../ssh/target.ts';
 
 /** Where `path()` puts its directory relative to the remote $PATH. */
 export type PathBehavior = 'append' | 'prepend' | 'replace';
@@ -62,6 +66,14 @@ export interface TaskContext {
   readonly invocation?: number;
   /** The batch of the rolling task this host runs in (also inside tasks it execute()s). */
   readonly batch?: BatchInfo;
+  /**
+   * Set by a library Connection (src/api): its pool, its own resolved targets (its options differ from the
+   * process env, so resolutions are not shared), its event bus and what it learned about sudo passwords. Absent under `fab`: the process-wide ones.
+   */
+  readonly pool?: ConnectionMap;
+  readonly targets?: Map<string, Promise<ConnectTarget>>;
+  readonly events?: EventBus;
+  readonly sudoPasswords?: SudoPasswordState;
 }
 
 const storage = new AsyncLocalStorage<TaskContext>();

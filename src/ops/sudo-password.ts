@@ -1,3 +1,4 @@
+import { currentContext } from '../env/context.ts';
 import { env } from '../env/env.ts';
 import { ask } from './prompt.ts';
 
@@ -12,27 +13,36 @@ interface Typed {
   value?: string;
 }
 
-/** Passwords sudo refused during this run: never sent again, whatever their source. */
-const refused = new Set<string>();
-/** The password typed at the terminal for every host (the default), and per host (env.sudoPasswordPerHost). */
-let shared: Typed | undefined;
-const perHost = new Map<string, Typed>();
-/** --prompt-for-sudo-password's answer: every host's first try, also in per-host mode. */
-let upFront: string | undefined;
+/**
+ * What a run learned about sudo passwords: the ones sudo refused (never sent again, whatever their source), the
+ * one typed at the terminal for every host (the default) or per host (env.sudoPasswordPerHost), and
+ * --prompt-for-sudo-password's answer (every host's first try, also in per-host mode). A value, so that each
+ * library Connection (or Group) keeps its own through its context; `fab` uses the process-wide one.
+ */
+export class SudoPasswordState {
+  readonly refused = new Set<string>();
+  shared: Typed | undefined;
+  readonly perHost = new Map<string, Typed>();
+  upFront: string | undefined;
+}
+
+const processState = new SudoPasswordState();
+const state = (): SudoPasswordState => currentContext()?.sudoPasswords ?? processState;
 
 const TYPED = 'the sudo password typed at the terminal';
 
 export function resetSudoPasswords(): void {
-  refused.clear();
-  shared = undefined;
-  perHost.clear();
-  upFront = undefined;
+  processState.refused.clear();
+  processState.shared = undefined;
+  processState.perHost.clear();
+  processState.upFront = undefined;
 }
 
 /** Asks for the sudo password now (--prompt-for-sudo-password, before any task runs). */
 export async function askSudoPasswordUpFront(): Promise<void> {
-  upFront = await ask({ host: undefined, text: 'sudo password (for every host):', secret: true, remedy: 'set env.sudoPassword in a config file instead' });
-  shared = { answer: Promise.resolve(upFront), value: upFront };
+  const upFront = await ask({ host: undefined, text: 'sudo password (for every host):', secret: true, remedy: 'set env.sudoPassword in a config file instead' });
+  processState.upFront = upFront;
+  processState.shared = { answer: Promise.resolve(upFront), value: upFront };
 }
 
 function configured(host: string, explicit: string | undefined): SudoPassword[] {
@@ -47,7 +57,8 @@ function configured(host: string, explicit: string | undefined): SudoPassword[] 
 }
 
 function typed(host: string, perHostMode: boolean, remedy: string): Typed {
-  const existing = perHostMode ? perHost.get(host) : shared;
+  const run = state();
+  const existing = perHostMode ? run.perHost.get(host) : run.shared;
   if (existing) return existing;
   const entry: Typed = {
     answer: ask({
@@ -59,16 +70,16 @@ function typed(host: string, perHostMode: boolean, remedy: string): Typed {
   };
   entry.answer.then(
     (value) => (entry.value = value),
-    () => forget(entry),
+    () => forget(run, entry),
   );
-  if (perHostMode) perHost.set(host, entry);
-  else shared = entry;
+  if (perHostMode) run.perHost.set(host, entry);
+  else run.shared = entry;
   return entry;
 }
 
-function forget(entry: Typed): void {
-  if (shared === entry) shared = undefined;
-  for (const [host, value] of perHost) if (value === entry) perHost.delete(host);
+function forget(run: SudoPasswordState, entry: Typed): void {
+  if (run.shared === entry) run.shared = undefined;
+  for (const [host, value] of run.perHost) if (value === entry) run.perHost.delete(host);
 }
 
 /**
@@ -78,11 +89,13 @@ function forget(entry: Typed): void {
  * with env.sudoPasswordPerHost. Passwords sudo has refused in this run are skipped.
  */
 export async function sudoPasswordFor(host: string, explicit: string | undefined): Promise<SudoPassword> {
+  const run = state();
+  const { refused, upFront } = run;
   const candidates = configured(host, explicit);
   const usable = candidates.find((candidate) => !refused.has(candidate.value));
   if (usable) return usable;
   const perHostMode = Boolean(env.sudoPasswordPerHost);
-  if (upFront !== undefined && !refused.has(upFront) && (perHostMode ? !perHost.has(host) : true)) {
+  if (upFront !== undefined && !refused.has(upFront) && (perHostMode ? !run.perHost.has(host) : true)) {
     return { value: upFront, source: 'the sudo password given with --prompt-for-sudo-password' };
   }
   const refusedEarlier = candidates.find((candidate) => refused.has(candidate.value));
@@ -92,7 +105,7 @@ export async function sudoPasswordFor(host: string, explicit: string | undefined
   const entry = typed(host, perHostMode, remedy);
   const value = await entry.answer;
   if (refused.has(value)) {
-    forget(entry);
+    forget(run, entry);
     return sudoPasswordFor(host, explicit);
   }
   return { value, source: TYPED };
@@ -100,6 +113,7 @@ export async function sudoPasswordFor(host: string, explicit: string | undefined
 
 /** sudo refused this password: it is not sent again in this run, and a typed one is asked again next time. */
 export function refuseSudoPassword(password: string): void {
-  refused.add(password);
-  for (const entry of [shared, ...perHost.values()]) if (entry?.value === password) forget(entry);
+  const run = state();
+  run.refused.add(password);
+  for (const entry of [run.shared, ...run.perHost.values()]) if (entry?.value === password) forget(run, entry);
 }

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Client, ClientChannel, PseudoTtyOptions, SFTPWrapper } from 'ssh2';
 import { DEFAULTS } from '../config/schema.ts';
+import { currentContext } from '../env/context.ts';
 import { env } from '../env/env.ts';
 import { FabError } from '../errors.ts';
 import { events } from '../report/events.ts';
@@ -212,8 +213,13 @@ function loadTarget(): Promise<typeof Target> {
   return (targetModule ??= import('./target.ts'));
 }
 
-const connections = new Map<string, Promise<PooledConnection>>();
-const targets = new Map<string, Promise<ConnectTarget>>();
+/** Open (or opening) connections by target key. */
+export type ConnectionMap = Map<string, Promise<PooledConnection>>;
+const processConnections: ConnectionMap = new Map();
+const processTargets = new Map<string, Promise<ConnectTarget>>();
+/** The pool and target cache in force: a library Connection's (through its context), else fab's process-wide ones. */
+const poolOf = () => currentContext()?.pool ?? processConnections;
+const targetsOf = () => currentContext()?.targets ?? processTargets;
 /**
  * OpenSSH's MaxStartups (10:30:100 by default) starts dropping connections once 10 are unauthenticated, and it
  * counts a handshake as done a moment after the client does: handshakes queue here, below that (env.maxStartups).
@@ -298,6 +304,7 @@ function lossReason(target: ConnectTarget, error: Error & { level?: string; code
 
 /** The pooled connection for a target: opened lazily, reopened when the pooled one has died. */
 export async function getConnection(target: ConnectTarget): Promise<PooledConnection> {
+  const connections = poolOf();
   const existing = connections.get(target.key);
   if (existing) {
     const connection = await existing.catch(() => undefined);
@@ -313,6 +320,7 @@ export async function getConnection(target: ConnectTarget): Promise<PooledConnec
 
 /** The connection for a host string (`web1`, `deploy@web1:2222`), resolved through env and ssh_config. */
 export async function connectionFor(hostText: string): Promise<PooledConnection> {
+  const targets = targetsOf();
   let target = targets.get(hostText);
   if (!target) {
     target = loadTarget().then(({ resolveTarget }) => resolveTarget(hostText));
@@ -324,7 +332,8 @@ export async function connectionFor(hostText: string): Promise<PooledConnection>
 
 /** Drops a host's pooled connection (after a reboot): the next operation opens a new one. */
 export async function dropConnection(hostText: string): Promise<void> {
-  const target = await targets.get(hostText)?.catch(() => undefined);
+  const connections = poolOf();
+  const target = await targetsOf().get(hostText)?.catch(() => undefined);
   if (!target) return;
   const existing = connections.get(target.key);
   connections.delete(target.key);
@@ -333,9 +342,9 @@ export async function dropConnection(hostText: string): Promise<void> {
 
 /** Closes every pooled connection (end of run, interrupt). */
 export async function closeAll(): Promise<void> {
-  const open = [...connections.values()];
-  connections.clear();
-  targets.clear();
+  const open = [...processConnections.values()];
+  processConnections.clear();
+  processTargets.clear();
   await Promise.all(
     open.map(async (pending) => {
       const connection = await pending.catch(() => undefined);
@@ -345,5 +354,5 @@ export async function closeAll(): Promise<void> {
 }
 
 export function openConnectionCount(): number {
-  return connections.size;
+  return processConnections.size;
 }

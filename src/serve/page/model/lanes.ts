@@ -1,0 +1,297 @@
+// The run page's state, built from the run's events alone (as `fab --events` writes them and the server replays them):
+// a group per task named in the run, a lane per host. The whole board is a plain JSON value, so the server can build it
+// from stored events, render it, and hand it to the browser, which goes on applying events from the next sequence
+// number. Runs in the browser and in Node: no DOM, no Node modules.
+
+export type LaneState = 'queued' | 'running' | 'ok' | 'failed' | 'skipped' | 'interrupted';
+
+/** Lines of output a lane keeps (the DOM shows no more; the full log is a link away). */
+export const LANE_LINES = 40;
+/** Characters a kept line keeps; a host printing megabytes without a newline costs no more. */
+export const LINE_CHARS = 2000;
+const WARNINGS_KEPT = 50;
+const TRANSFERS_KEPT = 3;
+
+export interface TransferModel {
+  id: string;
+  direction: 'put' | 'get';
+  name: string;
+  bytes: number;
+  /** -1 while unknown (a stream). */
+  total: number;
+  /** Bytes per second since the transfer started. */
+  rate: number;
+  done: boolean;
+  error: string;
+  startT: number;
+}
+
+export interface LaneModel {
+  key: string;
+  /** '' for a task that runs once, locally. */
+  host: string;
+  task: string;
+  state: LaneState;
+  command: string;
+  /** What a nested execute() on this lane is doing. */
+  note: string;
+  lines: string[];
+  /** The line being written (no newline yet). */
+  partial: string;
+  /** Every line ever seen, kept or not. */
+  lineCount: number;
+  transfers: TransferModel[];
+  error: string;
+  startT: number | null;
+  endT: number | null;
+  /** Bumped on every change: the browser redraws the lanes whose rev moved. */
+  rev: number;
+}
+
+export interface GroupModel {
+  invocation: number;
+  task: string;
+  lanes: string[];
+}
+
+export interface BoardModel {
+  /** The last event's sequence number: the browser follows the stream from here. */
+  seq: number;
+  tasks: string[];
+  groups: GroupModel[];
+  lanes: Record<string, LaneModel>;
+  /** Per host, the lanes its current tasks report into (a stack: execute() nests), with the prefix a nested task's lines get. */
+  active: Record<string, { lane: string; prefix: string }[]>;
+  /** Nested invocations (execute()) and the lane of the task that called them. */
+  callers: Record<string, string>;
+  warnings: string[];
+  interrupted: boolean;
+  ended: boolean;
+  exitCode: number | null;
+  rev: number;
+}
+
+/** One event off the wire. Fields are read defensively: it is JSON from a server, not a typed value. */
+export type WireEvent = { kind: string; seq?: number; t?: number } & Record<string, unknown>;
+
+export function newBoard(): BoardModel {
+  return { seq: 0, tasks: [], groups: [], lanes: {}, active: {}, callers: {}, warnings: [], interrupted: false, ended: false, exitCode: null, rev: 0 };
+}
+
+const str = (value: unknown): string => (typeof value === 'string' ? value : '');
+const num = (value: unknown, fallback = 0): number => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
+const hostOf = (event: WireEvent): string => str(event.host);
+const laneKey = (invocation: number, host: string) => `${invocation}/${host}`;
+const clip = (line: string) => (line.length > LINE_CHARS ? `${line.slice(0, LINE_CHARS)}…` : line);
+
+function touch(board: BoardModel, lane: LaneModel): void {
+  lane.rev = ++board.rev;
+}
+
+/** The lane an operation on `host` reports into: its innermost running task, else its latest lane. */
+function where(board: BoardModel, host: string): { lane: LaneModel; prefix: string } | undefined {
+  const stack = board.active[host];
+  const top = stack?.[stack.length - 1];
+  if (top) {
+    const lane = board.lanes[top.lane];
+    return lane ? { lane, prefix: top.prefix } : undefined;
+  }
+  for (let g = board.groups.length - 1; g >= 0; g--) {
+    const lane = board.lanes[laneKey(board.groups[g]!.invocation, host)];
+    if (lane) return { lane, prefix: '' };
+  }
+  return undefined;
+}
+
+function keepLine(lane: LaneModel, raw: string): void {
+  // A line rewritten with \r (a progress meter) counts as its last state.
+  const pieces = raw.split('\r').filter((piece) => piece.trim() !== '');
+  lane.lines.push(clip((pieces[pieces.length - 1] ?? '').trimEnd()));
+  lane.lineCount++;
+  if (lane.lines.length > LANE_LINES) lane.lines.splice(0, lane.lines.length - LANE_LINES);
+}
+
+function addOutput(lane: LaneModel, text: string, prefix: string): void {
+  const pieces = (lane.partial + text).split('\n');
+  const rest = pieces.pop() ?? '';
+  for (const piece of pieces) keepLine(lane, prefix && piece ? prefix + piece : piece);
+  lane.partial = rest.length > LINE_CHARS * 2 ? rest.slice(-LINE_CHARS * 2) : rest;
+}
+
+function plan(board: BoardModel, event: WireEvent): void {
+  const invocation = num(event.invocation, -1);
+  const task = str(event.task);
+  const hosts = Array.isArray(event.hosts) ? event.hosts.map(str) : [];
+  const parent = event.parent as { invocation?: unknown; host?: unknown } | undefined;
+  if (parent && typeof parent === 'object') {
+    const caller = board.lanes[laneKey(num(parent.invocation, -1), str(parent.host))] ?? board.lanes[board.callers[num(parent.invocation, -1)] ?? ''];
+    if (!caller) return;
+    board.callers[invocation] = caller.key;
+    caller.note = `execute ${task} on ${hosts.join(', ') || 'local'}`;
+    touch(board, caller);
+    return;
+  }
+  const group: GroupModel = { invocation, task, lanes: [] };
+  for (const host of hosts.length ? hosts : ['']) {
+    const key = laneKey(invocation, host);
+    board.lanes[key] = { key, host, task, state: 'queued', command: '', note: '', lines: [], partial: '', lineCount: 0, transfers: [], error: '', startT: null, endT: null, rev: 0 };
+    touch(board, board.lanes[key]);
+    group.lanes.push(key);
+  }
+  board.groups.push(group);
+}
+
+function taskStart(board: BoardModel, event: WireEvent, t: number): void {
+  const invocation = num(event.invocation, -1);
+  const host = hostOf(event);
+  const own = board.lanes[laneKey(invocation, host)];
+  const callerKey = board.callers[invocation];
+  if (own) {
+    own.state = 'running';
+    own.startT = t;
+    touch(board, own);
+    (board.active[host] ??= []).push({ lane: own.key, prefix: '' });
+  } else if (callerKey) {
+    (board.active[host] ??= []).push({ lane: callerKey, prefix: `[${host || 'local'}] ` });
+  }
+}
+
+function taskEnd(board: BoardModel, event: WireEvent, t: number): void {
+  const invocation = num(event.invocation, -1);
+  const host = hostOf(event);
+  const own = board.lanes[laneKey(invocation, host)];
+  const callerKey = board.callers[invocation];
+  const target = own?.key ?? callerKey;
+  const stack = board.active[host];
+  if (stack && target) {
+    const at = stack.map((entry) => entry.lane).lastIndexOf(target);
+    if (at >= 0) stack.splice(at, 1);
+    if (stack.length === 0) delete board.active[host];
+  }
+  const status = str(event.status) || (event.ok ? 'ok' : event.skipped ? 'skipped' : 'failed');
+  if (!own) {
+    const caller = callerKey ? board.lanes[callerKey] : undefined;
+    if (caller) {
+      caller.note = `execute ${str(event.task)} on ${host || 'local'}: ${status}`;
+      touch(board, caller);
+    }
+    return;
+  }
+  own.state = (['ok', 'failed', 'skipped', 'interrupted'] as const).find((s) => s === status) ?? 'failed';
+  own.error = own.state === 'ok' ? '' : str(event.detail) || str(event.error) || str(event.reason) || own.state;
+  own.endT = t;
+  if (own.startT === null && typeof event.durationMs === 'number') own.startT = t - event.durationMs;
+  if (own.partial) {
+    keepLine(own, own.partial);
+    own.partial = '';
+  }
+  touch(board, own);
+}
+
+function transfer(board: BoardModel, event: WireEvent, t: number): void {
+  const found = where(board, hostOf(event));
+  if (!found) return;
+  const { lane } = found;
+  const direction = event.direction === 'get' ? 'get' : 'put';
+  const path = str(direction === 'put' ? event.local : event.remote);
+  const id = `${direction}\u0000${str(event.local)}\u0000${str(event.remote)}`;
+  let item = lane.transfers.find((x) => x.id === id && !x.done);
+  if (!item) {
+    item = { id, direction, name: path.split('/').filter(Boolean).pop() ?? path, bytes: 0, total: -1, rate: 0, done: false, error: '', startT: t };
+    lane.transfers.push(item);
+    if (lane.transfers.length > TRANSFERS_KEPT) lane.transfers.splice(0, lane.transfers.length - TRANSFERS_KEPT);
+  }
+  item.bytes = num(event.bytes);
+  item.total = num(event.total, -1);
+  item.done = event.done === true;
+  item.error = str(event.error);
+  item.rate = t > item.startT ? Math.round((item.bytes * 1000) / (t - item.startT)) : item.rate;
+  touch(board, lane);
+}
+
+/** The run is over: lanes never started were skipped, lanes still running were interrupted. */
+function finish(board: BoardModel, t: number): void {
+  board.ended = true;
+  for (const lane of Object.values(board.lanes)) {
+    if (lane.state !== 'queued' && lane.state !== 'running') continue;
+    lane.state = lane.state === 'queued' ? 'skipped' : 'interrupted';
+    lane.error ||= lane.state === 'skipped' ? 'not run' : 'interrupted';
+    lane.endT ??= t;
+    touch(board, lane);
+  }
+  board.active = {};
+}
+
+/** Applies one event to the board. `now` stands in for the event's own time when it has none. */
+export function applyEvent(board: BoardModel, event: WireEvent, now: number): void {
+  if (typeof event.seq === 'number') {
+    if (event.seq <= board.seq) return; // a replayed event already applied (a reconnect that overlapped)
+    board.seq = event.seq;
+  }
+  const t = num(event.t, now);
+  switch (event.kind) {
+    case 'run-start':
+      board.tasks = Array.isArray(event.tasks) ? event.tasks.map(str) : [];
+      break;
+    case 'task-plan':
+      plan(board, event);
+      break;
+    case 'task-start':
+      taskStart(board, event, t);
+      break;
+    case 'task-end':
+      taskEnd(board, event, t);
+      break;
+    case 'command': {
+      const found = event.hidden === true ? undefined : where(board, hostOf(event));
+      if (!found) break;
+      found.lane.command = `${found.prefix}${str(event.runner)}: ${str(event.command)}`;
+      touch(board, found.lane);
+      break;
+    }
+    case 'output': {
+      const found = event.hidden === true ? undefined : where(board, hostOf(event));
+      if (!found) break;
+      addOutput(found.lane, str(event.text), found.prefix);
+      touch(board, found.lane);
+      break;
+    }
+    case 'transfer':
+      transfer(board, event, t);
+      break;
+    case 'warning':
+      board.warnings.push(`${hostOf(event) ? `[${hostOf(event)}] ` : ''}${str(event.message)}`);
+      if (board.warnings.length > WARNINGS_KEPT) board.warnings.shift();
+      board.rev++;
+      break;
+    case 'interrupt':
+      board.interrupted = true;
+      board.rev++;
+      break;
+    case 'run-end':
+      board.exitCode = num(event.exitCode, 1);
+      finish(board, t);
+      break;
+    case 'end':
+      finish(board, t);
+      break;
+    default:
+      break;
+  }
+}
+
+/** The lines a lane shows: the kept ones and the one being written. */
+export function shownLines(lane: LaneModel): string[] {
+  return lane.partial ? [...lane.lines, clip(lane.partial.split('\r').filter(Boolean).pop() ?? '')] : lane.lines;
+}
+
+export interface Summary {
+  counts: Record<LaneState, number>;
+  total: number;
+}
+
+export function summarize(board: BoardModel): Summary {
+  const counts: Record<LaneState, number> = { queued: 0, running: 0, ok: 0, failed: 0, skipped: 0, interrupted: 0 };
+  for (const lane of Object.values(board.lanes)) counts[lane.state]++;
+  return { counts, total: Object.keys(board.lanes).length };
+}

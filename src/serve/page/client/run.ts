@@ -1,5 +1,5 @@
-// The run page, live: starts from the board the server rendered (embedded as JSON, which a CSP without inline script
-// allows: it is data, never run), follows the run's event stream from the board's sequence number, and redraws at
+// The run page, live: starts from the board the server rendered (JSON in a data attribute, which a CSP without inline
+// script allows: it is data, never run), follows the run's event stream from the board's sequence number, and redraws at
 // most once a frame. EventSource reconnects by itself and sends Last-Event-ID, so a dropped connection loses nothing.
 import { applyEvent, type BoardModel, type LaneModel, type WireEvent } from '../model/lanes.ts';
 import { boardView, laneOpen } from '../model/run-view.ts';
@@ -7,7 +7,7 @@ import { patch } from './dom.ts';
 
 const data = document.getElementById('board-data');
 const root = document.getElementById('board');
-if (data && root) follow(JSON.parse(data.textContent ?? '{}') as { runId: string; board: BoardModel }, root);
+if (data && root) follow(JSON.parse(data.dataset.json ?? '{}') as { runId: string; board: BoardModel }, root);
 
 function follow({ runId, board }: { runId: string; board: BoardModel }, root: HTMLElement): void {
   const ctx = { runId };

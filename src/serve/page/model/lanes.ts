@@ -71,8 +71,8 @@ export interface BoardModel {
   rev: number;
 }
 
-/** One event off the wire. Fields are read defensively: it is JSON from a server, not a typed value. */
-export type WireEvent = { kind: string; seq?: number; t?: number } & Record<string, unknown>;
+/** One event off the wire (`time` as `fab --events` writes it). Fields are read defensively: it is JSON from a server. */
+export type WireEvent = { kind: string; seq?: number; time?: string } & Record<string, unknown>;
 
 export function newBoard(): BoardModel {
   return { seq: 0, tasks: [], groups: [], lanes: {}, active: {}, callers: {}, warnings: [], interrupted: false, ended: false, exitCode: null, rev: 0 };
@@ -228,7 +228,7 @@ export function applyEvent(board: BoardModel, event: WireEvent, now: number): vo
     if (event.seq <= board.seq) return; // a replayed event already applied (a reconnect that overlapped)
     board.seq = event.seq;
   }
-  const t = num(event.t, now);
+  const t = typeof event.time === 'string' ? num(Date.parse(event.time), now) : now;
   switch (event.kind) {
     case 'run-start':
       board.tasks = Array.isArray(event.tasks) ? event.tasks.map(str) : [];

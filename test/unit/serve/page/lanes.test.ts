@@ -4,7 +4,7 @@ import { applyEvent, type BoardModel, LANE_LINES, LINE_CHARS, newBoard, shownLin
 
 let seq = 0;
 function feed(board: BoardModel, ...events: WireEvent[]): BoardModel {
-  for (const event of events) applyEvent(board, { seq: ++seq, t: 1000 * seq, ...event }, 0);
+  for (const event of events) applyEvent(board, { seq: ++seq, time: new Date(1000 * seq).toISOString(), ...event }, 0);
   return board;
 }
 const plan = (task: string, invocation: number, hosts: string[], parent?: object): WireEvent => ({ kind: 'task-plan', task, invocation, hosts, concurrency: hosts.length, ...(parent ? { parent } : {}) });
@@ -50,7 +50,7 @@ describe('the run page lane model', () => {
 
   it('shows transfer progress with bytes and a rate from the events\' own times', () => {
     const board = feed(newBoard(), plan('up', 1, ['web1']), start('up', 1, 'web1'));
-    const transfer = (bytes: number, t: number, done = false): WireEvent => ({ kind: 'transfer', seq: ++seq, t, host: 'web1', direction: 'put', local: '/tmp/app.tgz', remote: '/srv/app.tgz', bytes, total: 4_000_000, done });
+    const transfer = (bytes: number, t: number, done = false): WireEvent => ({ kind: 'transfer', seq: ++seq, time: new Date(t).toISOString(), host: 'web1', direction: 'put', local: '/tmp/app.tgz', remote: '/srv/app.tgz', bytes, total: 4_000_000, done });
     applyEvent(board, transfer(0, 10_000), 0);
     applyEvent(board, transfer(2_000_000, 12_000), 999_999);
     const [item] = board.lanes['1/web1']!.transfers;
@@ -95,7 +95,7 @@ describe('the run page lane model', () => {
     const b = JSON.parse(JSON.stringify(a)) as BoardModel;
     const rest: WireEvent[] = [out('h', 'o\n'), end('t', 1, 'h', 'ok'), { kind: 'run-end', exitCode: 0 }];
     for (const event of rest) {
-      const e = { seq: ++seq, t: 5, ...event };
+      const e = { seq: ++seq, time: new Date(5).toISOString(), ...event };
       applyEvent(a, e, 0);
       applyEvent(b, e, 0);
     }

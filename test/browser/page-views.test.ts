@@ -11,6 +11,12 @@ import { PAGE_HEADERS } from '../../src/serve/page/views/layout.ts';
 import { runPage } from '../../src/serve/page/views/run.ts';
 import { newContext, screenshot } from './browser.ts';
 
+// Code inside page.evaluate() runs in the browser; this file is compiled without the DOM's types (so is all of fabts
+// but the page's own client modules), hence these local stand-ins.
+declare const document: any;
+declare const window: { pwned?: number };
+declare function getComputedStyle(element: unknown): { backgroundColor: string };
+
 const pages = new Map<string, string>();
 let server: http.Server;
 let base: string;
@@ -64,7 +70,7 @@ describe('the web page in a real browser (views and modules)', () => {
     await page.goto(`${base}/runs/7`);
     const output = await page.locator('#lane-1\\/web1 pre.output').textContent();
     assert.ok(output?.includes('<script>window.pwned = 1</script>'), output ?? '');
-    assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+    assert.equal(await page.evaluate(() => window.pwned), undefined);
     assert.equal(await page.locator('#lane-1\\/web1 img, #lane-1\\/web1 script').count(), 0);
     assert.match((await page.locator('#lane-1\\/web2 summary').textContent()) ?? '', /✗\s*failed\s*web2/);
     assert.match((await page.locator('#summary').textContent()) ?? '', /exit code 1/);
@@ -74,7 +80,7 @@ describe('the web page in a real browser (views and modules)', () => {
       s.textContent = 'window.pwned = 3';
       document.body.append(s);
     });
-    assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+    assert.equal(await page.evaluate(() => window.pwned), undefined);
     assert.ok(errors.some((e) => /Content Security Policy/.test(e)), errors.join('\n'));
     await screenshot(page, 'run-failed-light');
     await context.close();
@@ -88,9 +94,9 @@ describe('the web page in a real browser (views and modules)', () => {
     const result = await page.evaluate(async (hostNames) => {
       const { applyEvent } = (await import('/assets/model/lanes.js' as string)) as typeof import('../../src/serve/page/model/lanes.ts');
       const { boardView } = (await import('/assets/model/run-view.js' as string)) as typeof import('../../src/serve/page/model/run-view.ts');
-      const { patch } = (await import('/assets/client/dom.js' as string)) as typeof import('../../src/serve/page/client/dom.ts');
-      const data = JSON.parse(document.getElementById('board-data')!.dataset.json!);
-      const root = document.getElementById('board')!;
+      const { patch } = (await import('/assets/client/dom.js' as string)) as { patch: (dom: unknown, node: unknown) => unknown };
+      const data = JSON.parse(document.getElementById('board-data').dataset.json);
+      const root = document.getElementById('board');
       const counts: number[] = [];
       let seq = data.board.seq;
       for (let round = 0; round < 4; round++) {
@@ -101,7 +107,7 @@ describe('the web page in a real browser (views and modules)', () => {
         patch(root, boardView(data.board, { runId: '8' }));
         counts.push(document.getElementsByTagName('*').length);
       }
-      const pre = root.querySelector('pre.output')!.textContent!.split('\n');
+      const pre: string[] = root.querySelector('pre.output').textContent.split('\n');
       return { counts, lines: pre.length, last: pre.at(-1), open: root.querySelectorAll('details[open]').length, lanes: root.querySelectorAll('li.lane').length };
     }, hosts);
     assert.equal(result.lanes, 200);

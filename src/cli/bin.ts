@@ -14,6 +14,13 @@ const debug = argv.includes('--debug');
 // stdout's own write, taken before the terminal view replaces it (to hold what tasks print while it draws).
 const terminal = { isTTY: process.stdout.isTTY, write: process.stdout.write.bind(process.stdout) };
 const interrupts = handleInterrupts((code) => process.exit(code), terminal);
+// A run started by `fab serve` gets its stdin from the server: the end of it means the server is gone, and a run no
+// one follows (and no one can cancel) must not go on; it winds down as on Ctrl-C (remote commands ended, temp files removed).
+const parentWatch = process.env.FABTS_SERVE_CHILD === '1';
+if (parentWatch) {
+  process.stdin.on('end', () => interrupts.interrupt()).on('error', () => interrupts.interrupt()).resume();
+  (process.stdin as { unref?: () => void }).unref?.();
+}
 
 /** After an interrupt, a task stuck in its own code must not keep fab alive: exit once output is out. */
 function exitSoonIfInterrupted(): void {
@@ -26,11 +33,13 @@ function exitSoonIfInterrupted(): void {
 main(argv, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), signal: interrupts.signal, stdin: process.stdin }).then(
   (code) => {
     interrupts.dispose();
+    if (parentWatch) process.stdin.destroy();
     process.exitCode = code;
     exitSoonIfInterrupted();
   },
   (error: unknown) => {
     interrupts.dispose();
+    if (parentWatch) process.stdin.destroy();
     process.stderr.write(formatFatal(error, debug || !(error instanceof FabError)));
     process.exitCode = error instanceof FabError ? error.exitCode : ExitCode.taskFailed;
     exitSoonIfInterrupted();

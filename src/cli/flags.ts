@@ -54,6 +54,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   show: { type: 'string', group: GROUPS.output, describe: 'show output levels (e.g. debug)', requiresArg: true },
   linewise: { type: 'boolean', group: GROUPS.output, describe: 'print output line by line, prefixed with the host' },
   json: { type: 'boolean', group: GROUPS.output, describe: 'print one JSON document with every result to stdout at the end (progress goes to stderr)' },
+  events: { type: 'string', group: GROUPS.output, describe: 'write the run as JSON lines to FILE while it goes (-: stdout, progress then goes to stderr)', requiresArg: true },
   'log-dir': { type: 'string', group: GROUPS.output, describe: 'write a log per host and a run log into DIR (files 0600)', requiresArg: true },
   'no-color': { type: 'boolean', group: GROUPS.output, describe: 'no colors (also NO_COLOR=1)' },
   debug: { type: 'boolean', group: GROUPS.output, describe: 'print stack traces and connection details' },

@@ -8,6 +8,8 @@ export interface InterruptHandler {
   signal: AbortSignal;
   /** The status to exit with once the run has wound down (undefined when no signal came). */
   exitCode(): number | undefined;
+  /** As if SIGTERM came: the run winds down (its parent, fab serve, is gone). */
+  interrupt(): void;
   dispose(): void;
 }
 
@@ -35,6 +37,7 @@ export function handleInterrupts(exit: (code: number) => void, terminal: { isTTY
   return {
     signal: controller.signal,
     exitCode: () => (received ? STATUS[received] : undefined),
+    interrupt: () => onTerm(),
     dispose: () => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);

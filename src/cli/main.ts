@@ -17,6 +17,8 @@ import { setExecuteRegistry } from '../exec/execute.ts';
 import { expandFailed, mentionsFailed } from '../exec/last-run.ts';
 import { run } from '../ops/run.ts';
 import { writeBareDocument } from '../report/json.ts';
+import { events } from '../report/events.ts';
+import { EventsWriter } from '../report/events-writer.ts';
 import { setRunLevels } from '../report/levels.ts';
 import { runSession } from './session.ts';
 import { parseCli, setVersion, type CliOptions } from './options.ts';
@@ -110,16 +112,27 @@ function projectDirFor(fabfilePath: string, io: Io, options: CliOptions): string
 export async function main(argv: string[], io: Io): Promise<number> {
   const options = await parseCli(argv, (text) => io.stdout.write(text));
   if (!options) return ExitCode.ok;
+  if (options.events === '-' && options.json) throw new UsageError('--json and --events - both want stdout; write the events to a file (--events FILE)');
+  const writer = options.events === undefined ? undefined : options.events === '-' ? EventsWriter.toStream(io.stdout) : EventsWriter.toFile(options.events);
+  const detach = writer?.attach(events);
   try {
-    return await runCommand(options, io);
+    return await runCommand(options, io, writer);
   } catch (error) {
-    // --json promises one document on stdout, also when the run cannot start.
-    if (options.json) writeBareDocument(io.stdout, error instanceof FabError ? error.exitCode : ExitCode.taskFailed, error);
+    const exitCode = error instanceof FabError ? error.exitCode : ExitCode.taskFailed;
+    // --json promises one document on stdout, also when the run cannot start; --events a run-end line.
+    if (options.json) writeBareDocument(io.stdout, exitCode, error);
+    writer?.fail(exitCode, error);
     throw error;
+  } finally {
+    detach?.();
+    writer?.close();
   }
 }
 
-async function runCommand(options: CliOptions, io: Io): Promise<number> {
+/** The settings a run-start event shows (secrets among them are redacted by the writer). */
+const META_KEYS = ['user', 'port', 'gateway', 'parallel', 'poolSize', 'warnOnly', 'dryRun', 'commandTimeout', 'skipBadHosts', 'hostKeyPolicy', 'abortOnPrompts', 'password', 'sudoPassword'];
+
+async function runCommand(options: CliOptions, io: Io, writer?: EventsWriter): Promise<number> {
 
   if (options.command === 'init') {
     const path = writeStarterFabfile(io.cwd, options.force);
@@ -177,7 +190,8 @@ async function runCommand(options: CliOptions, io: Io): Promise<number> {
   const items = shell ? [shell.item] : planTasks(options, registry, io, projectDir);
   const cli = { hosts: options.hosts, roles: options.roles, excludeHosts: options.excludeHosts };
   await askUpFront(options);
-  const exitCode = await runSession({ items, cli, projectDir, json: options.json, linewise: options.linewise, noColor: options.noColor }, io);
+  writer?.setMeta({ fabfile: fabfilePath || undefined, ...cli, options: Object.fromEntries(META_KEYS.map((key) => [key, envStore.get(key)])) });
+  const exitCode = await runSession({ items, cli, projectDir, json: options.json, eventsOnStdout: options.events === '-', linewise: options.linewise, noColor: options.noColor }, io);
   return shell ? shell.exitCode(exitCode) : exitCode;
 }
 

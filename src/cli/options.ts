@@ -44,6 +44,8 @@ export interface CliOptions {
   linewise: boolean;
   json: boolean;
   logDir: string | undefined;
+  /** `--events FILE|-`: the run as JSON lines. */
+  events: string | undefined;
   noColor: boolean;
   debug: boolean;
   command: 'run' | 'init' | 'completion' | 'shell';
@@ -192,6 +194,7 @@ export async function parseCli(argv: string[], print: (text: string) => void, op
     linewise: Boolean(parsed.linewise),
     json: Boolean(parsed.json),
     logDir: parsed.logDir as string | undefined,
+    events: parsed.events as string | undefined,
     noColor: Boolean(parsed.noColor),
     debug: Boolean(parsed.debug),
     command,

@@ -28,6 +28,8 @@ export interface SessionOptions {
   /** Where `.fab/last-run.json` lives (for -H @failed). */
   projectDir: string;
   json: boolean;
+  /** `--events -`: stdout carries the event lines, so people's progress goes to stderr as with --json. */
+  eventsOnStdout: boolean;
   linewise: boolean;
   noColor: boolean;
 }
@@ -68,15 +70,16 @@ export async function runSession(session: SessionOptions, io: Io): Promise<numbe
   const recorder = new RunRecorder();
   const detach = [recorder.attach(events)];
   const stdout = io.stdout as TTYish;
-  const useListr = !session.json && !session.linewise && io.stdout === process.stdout && Boolean(process.stdout.isTTY);
+  const machineStdout = session.json || session.eventsOnStdout;
+  const useListr = !machineStdout && !session.linewise && io.stdout === process.stdout && Boolean(process.stdout.isTTY);
   // With --json, people still see progress, on stderr.
-  const human = (session.json ? io.stderr : io.stdout) as TTYish;
+  const human = (machineStdout ? io.stderr : io.stdout) as TTYish;
   const color = colorSupported(human, session.noColor);
   const listr = useListr ? new (await import('../report/listr.ts')).ListrReporter(recorder) : undefined;
   detach.push(listr ? listr.attach(events) : new LineReporter(human, io.stderr, color).attach(events));
   const logDir = typeof env.logDir === 'string' && env.logDir ? new LogDirReporter(env.logDir) : undefined;
   if (logDir) detach.push(logDir.attach(events));
-  const restoreStdout = session.json ? divertStdout(io) : () => {};
+  const restoreStdout = machineStdout ? divertStdout(io) : () => {};
 
   let interrupting: Promise<void> | undefined;
   const stopWaiting = new Promise<void>((resolve) => {

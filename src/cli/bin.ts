@@ -22,10 +22,14 @@ if (parentWatch) {
   (process.stdin as { unref?: () => void }).unref?.();
 }
 
-/** After an interrupt, a task stuck in its own code must not keep fab alive: exit once output is out. */
-function exitSoonIfInterrupted(): void {
-  const code = interrupts.exitCode();
-  if (code === undefined) return;
+/**
+ * After an interrupt, a task stuck in its own code must not keep fab alive: exit once output is out. A command that
+ * handled the signal and ended well (fab serve's drain) exits 0.
+ */
+function exitSoonIfInterrupted(returned?: number): void {
+  const signalled = interrupts.exitCode();
+  if (signalled === undefined) return;
+  const code = returned === ExitCode.ok ? ExitCode.ok : signalled;
   process.exitCode = code;
   setTimeout(() => process.exit(code), 200).unref();
 }
@@ -35,7 +39,7 @@ main(argv, { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(),
     interrupts.dispose();
     if (parentWatch) process.stdin.destroy();
     process.exitCode = code;
-    exitSoonIfInterrupted();
+    exitSoonIfInterrupted(code);
   },
   (error: unknown) => {
     interrupts.dispose();

@@ -72,3 +72,18 @@ export const PARSER_CONFIGURATION = {
   'strip-aliased': false,
   'parse-positional-numbers': false,
 } as const;
+
+/** `fab serve` only (also the config file's `serve` key, by these names). */
+export const SERVE_FLAGS: Record<string, FlagSpec> = {
+  listen: { type: 'string', describe: 'HOST:PORT to listen on (default 127.0.0.1:8181)', requiresArg: true },
+  data: { type: 'string', describe: 'where runs, events and logs are kept (default .fab/serve beside the fabfile)', requiresArg: true },
+  'max-runs': { type: 'number', describe: 'runs at once (default 4); more wait in a queue', requiresArg: true },
+  'max-queue': { type: 'number', describe: 'runs waiting at most (default 100); past it, 429', requiresArg: true },
+  'keep-runs': { type: 'number', describe: 'finished runs kept (default 1000)', requiresArg: true },
+  'keep-days': { type: 'number', describe: 'days a finished run is kept (default 30)', requiresArg: true },
+  'token-file': { type: 'string', describe: 'bearer tokens, one "role name token" a line (created 0600 when missing)', requiresArg: true },
+  'tls-cert': { type: 'string', describe: 'TLS certificate (PEM)', requiresArg: true },
+  'tls-key': { type: 'string', describe: 'TLS private key (PEM)', requiresArg: true },
+  'insecure-http': { type: 'boolean', describe: 'allow plain HTTP beyond loopback (tokens then cross the network in clear)' },
+  'drain-timeout': { type: 'number', describe: 'seconds running runs get to finish after SIGTERM before they are cancelled (default 600)', requiresArg: true },
+};

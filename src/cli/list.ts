@@ -52,3 +52,60 @@ export function findTask(registry: TaskRegistry, name: string): RegisteredTask {
   const suggestion = closest(name, [...registry.names(), ...registry.aliases.keys()]);
   throw new UsageError(`no task named "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; "fab -l" lists the tasks`, 'UNKNOWN_TASK');
 }
+
+/** The names of a parameter list as `paramsOf` gives it (`branch = 'main', force`): `branch`, `force`. */
+export function argumentNames(params: string | undefined): string[] {
+  if (!params) return [];
+  const names: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of `${params},`) {
+    if ('([{'.includes(ch)) depth++;
+    else if (')]}'.includes(ch)) depth--;
+    if (ch === ',' && depth === 0) {
+      const name = /^\s*(?:\.\.\.)?([A-Za-z_$][\w$]*)/.exec(current)?.[1];
+      if (name && name !== '_') names.push(name);
+      current = '';
+    } else current += ch;
+  }
+  return names;
+}
+
+/** Host lists of env.roledefs (a list, or `{ hosts }`); roles defined by functions are left out. */
+function plainRoledefs(roledefs: unknown): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries((roledefs ?? {}) as Record<string, unknown>)) {
+    const hosts = Array.isArray(value) ? value : (value as { hosts?: unknown } | null)?.hosts;
+    if (Array.isArray(hosts)) out[name] = hosts.map(String);
+  }
+  return out;
+}
+
+/** `fab -l --json`: the tasks for machines (fab serve's GET /api/tasks), with the fabfile's default targets. */
+export function taskListDocument(registry: TaskRegistry, fabfile: string, env: { hosts?: unknown; roles?: unknown; roledefs?: unknown }) {
+  const aliasesOf = (name: string) => [...registry.aliases].filter(([, target]) => target === name).map(([alias]) => alias);
+  return {
+    version: 1,
+    fabfile,
+    hosts: Array.isArray(env.hosts) ? env.hosts.map(String) : [],
+    roles: Array.isArray(env.roles) ? env.roles.map(String) : [],
+    roledefs: plainRoledefs(env.roledefs),
+    tasks: [...registry.tasks.values()].map((task) => {
+      const dot = task.name.lastIndexOf('.');
+      return {
+        name: task.name,
+        namespace: dot === -1 ? null : task.name.slice(0, dot),
+        description: task.description ?? null,
+        aliases: aliasesOf(task.name),
+        params: task.params ?? null,
+        args: argumentNames(task.params),
+        hosts: task.options.hosts ?? [],
+        roles: task.options.roles ?? [],
+        excludeHosts: task.options.excludeHosts ?? [],
+        parallel: task.options.parallel ?? false,
+        runsOnce: Boolean(task.options.runsOnce),
+        default: registry.defaultTask === task.name,
+      };
+    }),
+  };
+}

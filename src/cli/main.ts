@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
-import { envStore } from '../env/env.ts';
+import { env, envStore } from '../env/env.ts';
 import { ExitCode, FabError, UsageError, describeError } from '../errors.ts';
 import { parseTaskInvocation, type TaskInvocation } from '../fabfile/args.ts';
 import { discoverFabfile } from '../fabfile/discover.ts';
@@ -22,7 +22,7 @@ import { EventsWriter } from '../report/events-writer.ts';
 import { setRunLevels } from '../report/levels.ts';
 import { runSession } from './session.ts';
 import { parseCli, setVersion, type CliOptions } from './options.ts';
-import { findTask, formatTaskDetails, formatTaskList } from './list.ts';
+import { findTask, formatTaskDetails, formatTaskList, taskListDocument } from './list.ts';
 import { writeStarterFabfile } from './init.ts';
 import { completionScript } from './completion.ts';
 import { shellPlan } from './shell.ts';
@@ -153,6 +153,9 @@ async function runCommand(options: CliOptions, io: Io, writer?: EventsWriter): P
   envStore.setLayer('cli', flagsToEnv(options), 'command line');
   setRunLevels(expandLevels(options.hide), expandLevels(options.show));
 
+  // Loaded only here: the HTTP server and SQLite cost nothing to every other fab command.
+  if (options.command === 'serve') return (await import('../serve/command.ts')).serveCommand(options, io, envStore.get('serve'));
+
   const shell = options.command === 'shell' ? shellPlan(options.shellCommand) : undefined;
   const needsFabfile = options.list || options.display !== undefined || options.tasks.length > 0 || (options.adHoc === undefined && !shell);
   let registry = new TaskRegistry();
@@ -162,7 +165,7 @@ async function runCommand(options: CliOptions, io: Io, writer?: EventsWriter): P
     registry = (await loadFabfile(fabfilePath)).registry;
   }
   if (options.list) {
-    io.stdout.write(formatTaskList(registry, fabfilePath));
+    io.stdout.write(options.json ? `${JSON.stringify(taskListDocument(registry, fabfilePath, env as never), null, 2)}\n` : formatTaskList(registry, fabfilePath));
     return ExitCode.ok;
   }
   if (options.display !== undefined) {

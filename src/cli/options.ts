@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.ts';
 import { closest } from './suggest.ts';
-import { FLAGS, PARSER_CONFIGURATION } from './flags.ts';
+import { FLAGS, PARSER_CONFIGURATION, SERVE_FLAGS } from './flags.ts';
 import { quickParse } from './quick-parse.ts';
 
 /** What the command line says, after parsing: the only shape code past the CLI boundary sees. */
@@ -48,7 +48,9 @@ export interface CliOptions {
   events: string | undefined;
   noColor: boolean;
   debug: boolean;
-  command: 'run' | 'init' | 'completion' | 'shell';
+  command: 'run' | 'init' | 'completion' | 'shell' | 'serve';
+  /** `fab serve` flags, as given (src/serve/options.ts checks them with the config file's `serve` key). */
+  serve: Record<string, unknown>;
   force: boolean;
   /** `fab shell [cmd..]` / `fab shell -- cmd`: the command to run interactively instead of a login shell. */
   shellCommand: string | undefined;
@@ -90,6 +92,7 @@ export async function buildParser(argv: string[]): Promise<Argv> {
     .command('$0 [tasks..]', 'run tasks (default)', (y) => y.positional('tasks', { type: 'string', array: true }))
     .command('init', 'write a starter fabfile.ts into the current directory', (y) => y.option('force', { type: 'boolean', describe: 'overwrite an existing fabfile.ts' }))
     .command('completion', 'print a shell completion script (bash/zsh): fab completion >> ~/.bashrc')
+    .command('serve', 'serve the fabfile over HTTP: run tasks, follow them live, keep their history (see README "fab serve")', (y) => y.options(SERVE_FLAGS))
     .command('shell [cmd..]', 'open an interactive shell on each host (-H), one after another; fab -H web1 shell -- top runs a command instead')
     .options(FLAGS)
     .help('help')
@@ -152,7 +155,7 @@ export async function parseCli(argv: string[], print: (text: string) => void, op
   }
   const positional = ((parsed.tasks as unknown[] | undefined) ?? (parsed._ as unknown[])).map(String);
   const commandWord = (parsed._ as unknown[])[0];
-  const command = commandWord === 'init' || commandWord === 'completion' || commandWord === 'shell' ? commandWord : 'run';
+  const command = commandWord === 'init' || commandWord === 'completion' || commandWord === 'shell' || commandWord === 'serve' ? commandWord : 'run';
   const dashDash = (parsed['--'] as unknown[] | undefined)?.map(String) ?? [];
   const shellWords = command === 'shell' ? [...((parsed.cmd as unknown[] | undefined) ?? []).map(String), ...dashDash] : [];
   return {
@@ -199,6 +202,7 @@ export async function parseCli(argv: string[], print: (text: string) => void, op
     debug: Boolean(parsed.debug),
     command,
     force: Boolean(parsed.force),
+    serve: command === 'serve' ? Object.fromEntries(Object.keys(SERVE_FLAGS).map((flag) => [flag, parsed[flag]]).filter(([, value]) => value !== undefined)) : {},
     shellCommand: shellWords.length ? shellWords.join(' ') : undefined,
   };
 }

@@ -1,0 +1,85 @@
+import { dirname } from 'node:path';
+import type { CliOptions } from '../cli/options.ts';
+import type { Io } from '../cli/main.ts';
+import { ExitCode } from '../errors.ts';
+import { discoverFabfile } from '../fabfile/discover.ts';
+import { Auth, loadTokens } from './auth.ts';
+import { TaskCatalog, type FabCommand } from './child.ts';
+import { serveSettings } from './options.ts';
+import { RunManager } from './runs.ts';
+import { buildServer } from './server.ts';
+import { Store } from './store.ts';
+
+/** The flags of `fab serve` that every run's `fab` gets too (connection, config, fabfile). */
+function baseArgs(options: CliOptions, fabfile: string): string[] {
+  const args = ['-f', fabfile];
+  const flag = (name: string, value: string | number | undefined) => value !== undefined && args.push(name, String(value));
+  const bool = (name: string, value: boolean) => value && args.push(name);
+  flag('-c', options.config);
+  flag('-F', options.sshConfig);
+  for (const identity of options.identity) args.push('-i', identity);
+  flag('-u', options.user);
+  flag('--port', options.port);
+  flag('-g', options.gateway);
+  flag('-t', options.timeout);
+  flag('-n', options.connectionAttempts);
+  flag('--keepalive', options.keepalive);
+  flag('-T', options.commandTimeout);
+  for (const set of options.set) args.push('--set', set);
+  bool('-a', options.noAgent);
+  bool('-k', options.noKeys);
+  bool('-A', options.forwardAgent);
+  bool('-r', options.rejectUnknownHosts);
+  bool('-D', options.disableKnownHosts);
+  bool('-w', options.warnOnly);
+  bool('--skip-bad-hosts', options.skipBadHosts);
+  return args;
+}
+
+/** `fab serve`: runs until SIGTERM/SIGINT (drain: no new runs, running ones finish or are cancelled), then exits 0. */
+export async function serveCommand(options: CliOptions, io: Io, config: unknown): Promise<number> {
+  const fabfile = discoverFabfile(io.cwd, options.fabfile);
+  const projectDir = dirname(fabfile);
+  const settings = serveSettings(options.serve, config, projectDir, io.cwd);
+  let tokens: ReturnType<typeof loadTokens> | undefined;
+  if (settings.tokenFile) {
+    tokens = loadTokens(settings.tokenFile);
+    if (tokens.created) io.stderr.write(`fab serve: created ${settings.tokenFile} (0600) with these tokens; they are not shown again:\n${tokens.created}`);
+  }
+  const command: FabCommand = {
+    node: process.execPath,
+    script: [...process.execArgv, process.argv[1]!],
+    base: baseArgs(options, fabfile),
+    cwd: io.cwd,
+    env: process.env,
+  };
+  const store = new Store(settings.data);
+  const runs = new RunManager({
+    store,
+    command,
+    catalog: new TaskCatalog(command, fabfile),
+    dataDir: settings.data,
+    maxRuns: settings.maxRuns,
+    maxQueue: settings.maxQueue,
+    keepRuns: settings.keepRuns,
+    keepDays: settings.keepDays,
+  });
+  const lost = runs.recover();
+  const auth = new Auth(tokens?.tokens);
+  const hostNames = Array.isArray((config as { hostNames?: unknown } | undefined)?.hostNames) ? (config as { hostNames: unknown[] }).hostNames.map(String) : [];
+  const app = await buildServer({ settings, runs, auth, hostNames });
+  const address = await app.listen({ host: settings.host, port: settings.port });
+  io.stderr.write(`fab serve: ${fabfile} on ${address}${lost ? ` (${lost} runs of the last server marked lost)` : ''}; data in ${settings.data}\n`);
+
+  // bin.ts turns the first SIGTERM/SIGINT into io.signal (a second one exits at once).
+  await new Promise<void>((resolve) => {
+    if (io.signal?.aborted) resolve();
+    io.signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+  io.stderr.write(`fab serve: ${String(io.signal?.reason ?? 'stopping')}: draining (no new runs; running ones get ${settings.drainTimeoutS} s to finish)\n`);
+  await runs.drain(settings.drainTimeoutS * 1000);
+  await app.close();
+  store.close();
+  io.stderr.write('fab serve: stopped\n');
+  return ExitCode.ok;
+}

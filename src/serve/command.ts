@@ -7,6 +7,7 @@ import { Auth, loadTokens } from './auth.ts';
 import { TaskCatalog, type FabCommand } from './child.ts';
 import { serveSettings } from './options.ts';
 import { RunManager } from './runs.ts';
+import { pagePlugin } from './page/plugin.ts';
 import { buildServer } from './server.ts';
 import { Store } from './store.ts';
 
@@ -67,7 +68,7 @@ export async function serveCommand(options: CliOptions, io: Io, config: unknown)
   const lost = runs.recover();
   const auth = new Auth(tokens?.tokens);
   const hostNames = Array.isArray((config as { hostNames?: unknown } | undefined)?.hostNames) ? (config as { hostNames: unknown[] }).hostNames.map(String) : [];
-  const app = await buildServer({ settings, runs, auth, hostNames });
+  const app = await buildServer({ settings, runs, auth, hostNames, plugins: [pagePlugin] });
   const address = await app.listen({ host: settings.host, port: settings.port });
   io.stderr.write(`fab serve: ${fabfile} on ${address}${lost ? ` (${lost} runs of the last server marked lost)` : ''}; data in ${settings.data}\n`);
 

@@ -8,6 +8,8 @@ export type Role = 'read' | 'run';
 
 export interface Session {
   id: string;
+  /** Who logged in: the token's name from the token file (`local` on a server without tokens). */
+  name: string;
   role: Role;
   csrf: string;
   expires: number;
@@ -52,8 +54,8 @@ export class SessionStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  create(role: Role): Session {
-    const session = { id: randomBytes(32).toString('base64url'), role, csrf: randomBytes(32).toString('base64url'), expires: this.now() + this.ttlMs };
+  create(caller: { name: string; role: Role }): Session {
+    const session = { id: randomBytes(32).toString('base64url'), name: caller.name, role: caller.role, csrf: randomBytes(32).toString('base64url'), expires: this.now() + this.ttlMs };
     this.sessions.set(session.id, session);
     while (this.sessions.size > this.max) this.sessions.delete(this.sessions.keys().next().value!);
     return session;

@@ -27,8 +27,11 @@ export async function newContext(options: { colorScheme?: 'light' | 'dark' } = {
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
   page.on('console', (message) => {
-    // CSP violations and failed module loads show up here, not as page errors.
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+    // CSP violations show up here, not as page errors; failed loads are told below with their URL.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(`console: ${message.text()}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400) errors.push(`${response.status()} from ${response.request().method()} ${response.url()}`);
   });
   return { context, page, errors };
 }

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { safeNext, sessionCookie } from '../session.ts';
 import { callApi, parseJson, problemLine } from './api-client.ts';
-import { type Form, ownOrigins, type PageKit } from './plugin.ts';
+import { type Form, PAGE_ROUTE, type PageKit } from './plugin.ts';
 import { loginPage } from './views/login.ts';
 import { runHref } from './views/runs.ts';
 import { tasksPage } from './views/tasks.ts';
@@ -30,25 +30,25 @@ export function runRequest(form: Form): Record<string, unknown> {
 }
 
 export function registerActions(app: FastifyInstance, kit: PageKit): void {
-  app.post('/login', (request, reply) => {
+  app.post('/login', PAGE_ROUTE, (request, reply) => {
     const form = (request.body ?? {}) as Form;
     const next = safeNext(field(form, 'next'));
     const origin = request.headers.origin;
-    if (!origin || !ownOrigins(request).includes(origin)) return kit.send(reply, 403, loginPage(next, 'This login form was not sent from this server’s own page.'));
-    const role = kit.options.authenticate(form.token?.[0] ?? '');
-    if (!role) return kit.send(reply, 401, loginPage(next, 'That token is not valid: use the one in the file given to --token-file.'));
-    const session = kit.options.sessions.create(role);
-    return reply.header('set-cookie', sessionCookie(session, kit.options.secure)).redirect(next, 303);
+    if (!origin || !kit.ownOrigins(request).includes(origin)) return kit.send(reply, 403, loginPage(next, 'This login form was not sent from this server’s own page.'));
+    const caller = kit.authenticate(request, form.token?.[0] ?? '');
+    if (!caller) return kit.send(reply, 401, loginPage(next, 'That token is not valid: use one from the file given to --token-file.'));
+    const session = kit.sessions.create(caller);
+    return reply.header('set-cookie', sessionCookie(session, kit.secure)).redirect(next, 303);
   });
 
-  app.post('/logout', (request, reply) => {
-    const session = kit.options.sessions.lookup(request.headers);
-    if (session) kit.options.sessions.destroy(session.id);
-    return reply.header('set-cookie', sessionCookie(undefined, kit.options.secure)).redirect('/login', 303);
+  app.post('/logout', PAGE_ROUTE, (request, reply) => {
+    const session = kit.sessions.lookup(request.headers);
+    if (session) kit.sessions.destroy(session.id);
+    return reply.header('set-cookie', sessionCookie(undefined, kit.secure)).redirect('/login', 303);
   });
 
-  app.post('/runs', async (request, reply) => {
-    const session = kit.options.sessions.lookup(request.headers)!;
+  app.post('/runs', PAGE_ROUTE, async (request, reply) => {
+    const session = kit.sessions.lookup(request.headers)!;
     const answer = await callApi(app, request, session, 'POST', '/api/runs', { json: runRequest((request.body ?? {}) as Form) });
     if (answer.status === 201 || answer.status === 200) {
       const run = parseJson<{ id: string | number }>(answer);
@@ -61,8 +61,8 @@ export function registerActions(app: FastifyInstance, kit: PageKit): void {
     return kit.send(reply, answer.status, tasksPage({ title: 'Tasks', csrf: session.csrf, canRun: session.role === 'run' }, list, [], problemLine(answer)));
   });
 
-  app.post('/runs/:id/cancel', async (request, reply) => {
-    const session = kit.options.sessions.lookup(request.headers)!;
+  app.post('/runs/:id/cancel', PAGE_ROUTE, async (request, reply) => {
+    const session = kit.sessions.lookup(request.headers)!;
     const id = (request.params as { id: string }).id;
     const answer = await callApi(app, request, session, 'POST', `/api/runs/${encodeURIComponent(id)}/cancel`);
     // 202 cancelling, 409 already over: either way the run's page tells how it stands.

@@ -1,8 +1,8 @@
 // The pages a browser GETs, all drawn on the server (history and logs read without JavaScript).
 import type { FastifyInstance } from 'fastify';
 import { callApi, parseJson, problemLine } from './api-client.ts';
-import { applyEvent, newBoard, type WireEvent } from './model/lanes.ts';
-import type { PageKit } from './plugin.ts';
+import { applyEvent, type BoardModel, newBoard, type WireEvent } from './model/lanes.ts';
+import { PAGE_ROUTE, type PageKit } from './plugin.ts';
 import { historyPage, type HistoryFilter } from './views/history.ts';
 import { loginPage } from './views/login.ts';
 import { logPage } from './views/log.ts';
@@ -13,16 +13,32 @@ import { type TaskInfo, tasksPage } from './views/tasks.ts';
 /** Bytes of a log the log page shows at first: its end. */
 export const LOG_TAIL_BYTES = 64 * 1024;
 const HISTORY_PAGE = 50;
+const REPLAY_BATCH = 5000;
 
 const one = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
+/**
+ * The run's stored events so far, replayed into the lane model (in batches: a run of 100,000 lines is never one
+ * array); the browser follows the stream from the last one.
+ */
+function replay(app: FastifyInstance, id: number): BoardModel {
+  const board = newBoard();
+  const now = Date.now();
+  for (let after = 0; ; ) {
+    const rows = app.fab.runs.store.eventsAfter(id, after, REPLAY_BATCH);
+    for (const row of rows) applyEvent(board, { ...(JSON.parse(row.data) as WireEvent), seq: row.seq }, now);
+    if (rows.length < REPLAY_BATCH) return board;
+    after = rows[rows.length - 1]!.seq;
+  }
+}
+
 export function registerPages(app: FastifyInstance, kit: PageKit): void {
-  app.get('/login', (request, reply) => {
+  app.get('/login', PAGE_ROUTE, (request, reply) => {
     const next = one((request.query as Record<string, unknown>).next) ?? '/';
     return kit.send(reply, 200, loginPage(next));
   });
 
-  app.get('/', async (request, reply) => {
+  app.get('/', PAGE_ROUTE, async (request, reply) => {
     const session = kit.session(request, reply);
     if (!session) return kit.toLogin(request, reply);
     const ctx = { title: 'Tasks', csrf: session.csrf, canRun: session.role === 'run' };
@@ -34,7 +50,7 @@ export function registerPages(app: FastifyInstance, kit: PageKit): void {
     return kit.send(reply, 200, tasksPage(ctx, tasks, roles));
   });
 
-  app.get('/runs', async (request, reply) => {
+  app.get('/runs', PAGE_ROUTE, async (request, reply) => {
     const session = kit.session(request, reply);
     if (!session) return kit.toLogin(request, reply);
     const query = request.query as Record<string, unknown>;
@@ -44,11 +60,11 @@ export function registerPages(app: FastifyInstance, kit: PageKit): void {
     const ctx = { title: 'History', csrf: session.csrf, canRun: session.role === 'run' };
     const answer = await callApi(app, request, session, 'GET', `/api/runs?${params}`);
     if (answer.status !== 200) return kit.send(reply, answer.status, historyPage(ctx, [], filter, undefined, problemLine(answer)));
-    const doc = parseJson<{ runs?: RunInfo[]; next?: string | number | null } | RunInfo[]>(answer);
-    const runs = Array.isArray(doc) ? doc : (doc.runs ?? []);
+    const doc = parseJson<{ runs?: RunInfo[]; next?: string | null }>(answer);
+    const runs = doc.runs ?? [];
     const last = runs[runs.length - 1];
     let older: string | undefined;
-    if (runs.length === HISTORY_PAGE && last) {
+    if (doc.next && last) {
       const next = new URLSearchParams(params);
       next.delete('limit');
       next.set('before', String(last.id));
@@ -57,7 +73,7 @@ export function registerPages(app: FastifyInstance, kit: PageKit): void {
     return kit.send(reply, 200, historyPage(ctx, runs, filter, older));
   });
 
-  app.get('/runs/:id', async (request, reply) => {
+  app.get('/runs/:id', PAGE_ROUTE, async (request, reply) => {
     const session = kit.session(request, reply);
     if (!session) return kit.toLogin(request, reply);
     const id = encodeURIComponent((request.params as { id: string }).id);
@@ -65,17 +81,10 @@ export function registerPages(app: FastifyInstance, kit: PageKit): void {
     const answer = await callApi(app, request, session, 'GET', `/api/runs/${id}`);
     if (answer.status !== 200) return kit.send(reply, answer.status, historyPage({ ...ctx, title: 'Run' }, [], {}, undefined, problemLine(answer)));
     const run = parseJson<RunInfo>(answer);
-    // The events so far, replayed into the lane model; the browser follows the stream from the last one.
-    const events = await callApi(app, request, session, 'GET', `/api/runs/${id}/events?after=0`, { headers: { accept: 'application/x-ndjson' } });
-    const board = newBoard();
-    const now = Date.now();
-    for (const line of events.status === 200 ? events.body.split('\n') : []) {
-      if (line.trim()) applyEvent(board, JSON.parse(line) as WireEvent, now);
-    }
-    return kit.send(reply, 200, runPage(ctx, run, board));
+    return kit.send(reply, 200, runPage(ctx, run, replay(app, Number(run.id))));
   });
 
-  app.get('/runs/:id/log/:host', async (request, reply) => {
+  app.get('/runs/:id/log/:host', PAGE_ROUTE, async (request, reply) => {
     const session = kit.session(request, reply);
     if (!session) return kit.toLogin(request, reply);
     const { id, host } = request.params as { id: string; host: string };

@@ -8,32 +8,32 @@ describe('web page sessions', () => {
   it('finds a session by its cookie, and forgets it once expired or destroyed', () => {
     let now = 1000;
     const store = new SessionStore(60_000, 10, () => now);
-    const session = store.create('run');
+    const session = store.create({ name: 'admin', role: 'run' });
     const cookie = sessionCookie(session, false).split(';')[0]!;
     assert.equal(store.lookup({ cookie: `other=1; ${cookie}` })?.role, 'run');
     assert.equal(store.lookup({ cookie: 'fab_session=forged' }), undefined);
     now += 60_000;
     assert.equal(store.lookup({ cookie }), undefined);
-    const again = store.create('read');
+    const again = store.create({ name: 'viewer', role: 'read' });
     store.destroy(again.id);
     assert.equal(store.lookup({ cookie: `fab_session=${again.id}` }), undefined);
   });
 
   it('keeps a bounded number of sessions: a login loop evicts the oldest', () => {
     const store = new SessionStore(60_000, 3);
-    const first = store.create('run');
-    for (let i = 0; i < 10; i++) store.create('run');
+    const first = store.create({ name: 'admin', role: 'run' });
+    for (let i = 0; i < 10; i++) store.create({ name: 'admin', role: 'run' });
     assert.equal(store.lookup({ cookie: `fab_session=${first.id}` }), undefined);
   });
 
   it('sets the cookie HttpOnly and SameSite=Strict, Secure over TLS', () => {
-    const session = new SessionStore().create('run');
+    const session = new SessionStore().create({ name: 'admin', role: 'run' });
     assert.match(sessionCookie(session, true), /^fab_session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict; Secure; Max-Age=\d+$/);
     assert.match(sessionCookie(undefined, false), /^fab_session=; .*Max-Age=0$/);
   });
 
   it('refuses a state-changing request with the cookie but without the CSRF token, or from another origin', () => {
-    const session = new SessionStore().create('run');
+    const session = new SessionStore().create({ name: 'admin', role: 'run' });
     const base = { method: 'POST', session, ownOrigins: [origin] };
     assert.match(refuseStateChange({ ...base, headers: { origin } })!, /CSRF token is missing/);
     assert.match(refuseStateChange({ ...base, headers: { origin }, formToken: 'guess' })!, /CSRF token is missing or wrong/);

@@ -33,8 +33,6 @@ function follow({ runId, board }: { runId: string; board: BoardModel }, root: HT
   const draw = () => {
     scheduled = false;
     patch(root, boardView(board, ctx, openOf));
-    const status = document.getElementById('run-state');
-    if (status && board.ended) status.textContent = board.exitCode === 0 ? 'finished' : 'ended';
     if (board.ended) document.getElementById('cancel')?.remove();
   };
   const schedule = () => {
@@ -47,14 +45,25 @@ function follow({ runId, board }: { runId: string; board: BoardModel }, root: HT
   if (board.ended) return;
 
   const source = new EventSource(`/api/runs/${encodeURIComponent(runId)}/events?after=${board.seq}`);
+  const showState = (state: string) => {
+    const badge = document.querySelector('#run-state .state');
+    const icon = document.querySelector('#run-state .icon');
+    if (badge) badge.textContent = state;
+    if (icon) icon.textContent = { cancelling: '■', cancelled: '■', ok: '✓', failed: '✗', running: '▶', lost: '⚠' }[state] ?? '…';
+    document.querySelector('#run-state .badge')?.setAttribute('class', `badge state-${state}`);
+  };
   source.onmessage = (message) => {
     const event = JSON.parse(message.data) as WireEvent;
+    // The server's own events: the run queued, running, being cancelled, ended.
+    if (event.kind === 'state' && typeof event.state === 'string') showState(event.state);
     if (typeof event.seq !== 'number' && message.lastEventId) event.seq = Number(message.lastEventId);
     applyEvent(board, event, Date.now());
     schedule();
   };
-  source.addEventListener('end', () => {
+  source.addEventListener('end', (message) => {
     source.close();
+    const run = JSON.parse((message as MessageEvent<string>).data || '{}') as { state?: unknown };
+    if (typeof run.state === 'string') showState(run.state);
     applyEvent(board, { kind: 'end' }, Date.now());
     schedule();
   });

@@ -34,12 +34,16 @@ export function formatDuration(ms: number): string {
   return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+/** A run's own states beyond a lane's. */
+const RUN_ICONS: Record<string, string> = { cancelled: '■', cancelling: '■', lost: '⚠' };
+
 export function stateBadge(state: string): VNode {
-  const icon = (STATE_ICONS as Record<string, string>)[state] ?? '?';
+  const icon = (STATE_ICONS as Record<string, string>)[state] ?? RUN_ICONS[state] ?? '?';
   return h('span', { class: `badge state-${state}` }, h('span', { class: 'icon', 'aria-hidden': 'true' }, icon), ' ', h('span', { class: 'state' }, state));
 }
 
-export const logHref = (ctx: RunViewContext, host: string) => `/runs/${encodeURIComponent(ctx.runId)}/log/${encodeURIComponent(host || 'local')}`;
+/** The server names a local-only task's log `localhost`. */
+export const logHref = (ctx: RunViewContext, host: string) => `/runs/${encodeURIComponent(ctx.runId)}/log/${encodeURIComponent(host || 'localhost')}`;
 
 function transferView(transfer: LaneModel['transfers'][number]): VNode {
   const known = transfer.total > 0;

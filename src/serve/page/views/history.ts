@@ -1,7 +1,7 @@
 import { stateBadge } from '../model/run-view.ts';
 import { h } from '../model/vnode.ts';
 import { page, type PageContext, problemBox } from './layout.ts';
-import { duration, RUN_STATES, type RunInfo, runHref, runTitle, when } from './runs.ts';
+import { duration, RUN_STATES, type RunInfo, runHref, runTitle, startedBy, when } from './runs.ts';
 
 export interface HistoryFilter {
   task?: string;
@@ -39,11 +39,11 @@ export function historyPage(ctx: PageContext, runs: RunInfo[], filter: HistoryFi
                 h('td', null, h('a', { href: runHref(run.id) }, `#${run.id}`)),
                 h('td', null, h('code', null, runTitle(run))),
                 h('td', null, stateBadge(run.state)),
-                h('td', null, run.startedBy ?? ''),
+                h('td', null, startedBy(run)),
                 h('td', null, when(run)),
                 h('td', null, duration(run)),
-                h('td', null, run.hostsOk ?? ''),
-                h('td', null, run.hostsFailed ?? ''),
+                h('td', null, run.hostCounts?.ok ?? 0),
+                h('td', null, (run.hostCounts?.failed ?? 0) + (run.hostCounts?.interrupted ?? 0)),
               ),
             ),
           ),

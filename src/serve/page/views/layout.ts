@@ -36,6 +36,8 @@ export function page(ctx: PageContext, ...body: Child[]): string {
       h('meta', { name: 'viewport', content: 'width=device-width, initial-scale=1' }),
       h('title', null, `${ctx.title} · fab serve`),
       h('link', { rel: 'stylesheet', href: '/assets/page.css' }),
+      // No icon: without this line every page also asks for /favicon.ico.
+      h('link', { rel: 'icon', href: 'data:,' }),
       (ctx.scripts ?? []).map((src) => h('script', { type: 'module', src })),
     ),
     h(

@@ -2,7 +2,7 @@ import type { BoardModel } from '../model/lanes.ts';
 import { boardView, stateBadge } from '../model/run-view.ts';
 import { h } from '../model/vnode.ts';
 import { csrfField, page, type PageContext } from './layout.ts';
-import { duration, LIVE_STATES, type RunInfo, runHref, runTitle, when } from './runs.ts';
+import { duration, LIVE_STATES, type RunInfo, runHref, runTitle, startedBy, when } from './runs.ts';
 
 /**
  * The run as it stands, drawn on the server from its events: readable as it is, and the starting point of the live
@@ -20,7 +20,8 @@ export function runPage(ctx: PageContext, run: RunInfo, board: BoardModel): stri
       h('span', { id: 'run-state' }, stateBadge(run.state)),
       live && ctx.canRun && h('form', { method: 'post', action: `${runHref(runId)}/cancel`, id: 'cancel' }, csrfField(ctx), h('button', { type: 'submit', class: 'danger' }, 'Cancel')),
     ),
-    h('p', { class: 'muted' }, [run.startedBy && `started by ${run.startedBy}`, when(run), duration(run)].filter(Boolean).join(' · ')),
+    h('p', { class: 'muted' }, [startedBy(run) && `started by ${startedBy(run)}`, when(run), duration(run)].filter(Boolean).join(' · ')),
+    run.error && h('p', { class: 'problem' }, run.error),
     boardView(board, { runId }),
     live && h('div', { id: 'board-data', hidden: true, 'data-json': JSON.stringify({ runId, board }) }),
   );

@@ -8,14 +8,18 @@ export interface RunInfo {
   tasks?: ({ name: string; args?: unknown } | string)[];
   hosts?: string[];
   roles?: string[];
-  startedBy?: string;
+  startedBy?: { name: string; role?: string } | string;
   createdAt?: string | number;
   startedAt?: string | number | null;
   endedAt?: string | number | null;
   exitCode?: number | null;
-  hostsOk?: number;
-  hostsFailed?: number;
+  /** Host results by status. */
+  hostCounts?: Record<string, number>;
+  /** Why the run as a whole failed (one line), when it did. */
+  error?: string | null;
 }
+
+export const startedBy = (run: RunInfo): string => (typeof run.startedBy === 'string' ? run.startedBy : (run.startedBy?.name ?? ''));
 
 export const RUN_STATES = ['queued', 'running', 'ok', 'failed', 'interrupted', 'cancelled', 'lost'];
 /** Runs that may still change: the page follows them live and offers Cancel. */

@@ -11,8 +11,8 @@ const ctx = { title: 't', csrf: 'tok&en', canRun: true };
 describe('the server-rendered pages', () => {
   it('lists history newest first as a table that needs no script, with filters kept and a link to older runs', () => {
     const html = historyPage(ctx, [
-      { id: 12, state: 'ok', tasks: [{ name: 'deploy', args: { branch: 'main' } }], startedBy: 'ci', startedAt: '2026-12-06T08:00:00Z', endedAt: '2026-12-06T08:01:05Z', hostsOk: 2, hostsFailed: 0 },
-      { id: 11, state: 'failed', tasks: ['info'], startedAt: 1_700_000_000_000, endedAt: 1_700_000_000_500, hostsOk: 1, hostsFailed: 1 },
+      { id: 12, state: 'ok', tasks: [{ name: 'deploy', args: { branch: 'main' } }], startedBy: { name: 'ci', role: 'run' }, startedAt: '2026-12-06T08:00:00Z', endedAt: '2026-12-06T08:01:05Z', hostCounts: { ok: 2 } },
+      { id: 11, state: 'failed', tasks: ['info'], startedAt: 1_700_000_000_000, endedAt: 1_700_000_000_500, hostCounts: { ok: 1, failed: 1 } },
     ], { task: 'dep"loy', state: 'failed' }, '/runs?before=11');
     assert.ok(!html.includes('<script'), 'no script at all');
     assert.match(html, /<a href="\/runs\/12">#12<\/a>.*deploy:branch=main.*✓.*ok.*ci.*2026-12-06 08:00:00 UTC.*1 min 5 s/s);

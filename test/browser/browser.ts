@@ -21,8 +21,8 @@ export async function launch(): Promise<Browser> {
 }
 
 /** A fresh browser profile (cookies, storage) with the page's errors collected, so a test can say none happened. */
-export async function newContext(options: { colorScheme?: 'light' | 'dark' } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await (await launch()).newContext({ viewport: { width: 1200, height: 800 }, colorScheme: options.colorScheme ?? 'light' });
+export async function newContext(options: { colorScheme?: 'light' | 'dark'; javaScriptEnabled?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await (await launch()).newContext({ viewport: { width: 1200, height: 800 }, colorScheme: options.colorScheme ?? 'light', javaScriptEnabled: options.javaScriptEnabled ?? true });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));

@@ -11,6 +11,7 @@ import { newContext, screenshot } from './browser.ts';
 import { type Served, startServe } from './serve.ts';
 
 declare const window: { pwned?: number };
+declare const document: { getElementById(id: string): { textContent: string | null } | null };
 
 let served: Served;
 before(async () => {
@@ -127,5 +128,37 @@ describe('the fab serve web page, in a browser, against the sshd test bed', () =
     assert.equal(good.status(), 303);
     assert.match(good.headers().location ?? '', /^\/runs\/[^/]+$/);
     await context.close();
+  });
+
+  it('opens a host\'s full log from its lane: the tail first, earlier parts by Range; history and logs read without JavaScript', async () => {
+    const { context, page, errors } = await newContext();
+    await logIn(page);
+    const id = await startFromForm(page, 'chatty', { hosts: 'web1' });
+    await lane(page, 'web1').locator('.state', { hasText: 'ok' }).waitFor();
+    assert.match((await lane(page, 'web1').locator('.more').textContent()) ?? '', /earlier lines not shown/);
+    await lane(page, 'web1').getByRole('link', { name: 'full log' }).click();
+    await page.waitForURL(/\/runs\/[^/]+\/log\/web1$/);
+    const full = await (await page.request.get(`${served.url}/api/runs/${id}/hosts/web1/log`)).text();
+    assert.ok(full.length > 3 * 64 * 1024, `the log is bigger than the first load (${full.length} bytes)`);
+    const shown = async () => (await page.locator('#log-text').textContent()) ?? '';
+    assert.ok(full.endsWith(await shown()), 'the page shows the log\'s tail');
+    assert.ok((await shown()).length < full.length);
+    for (let clicks = 0; await page.locator('#log-earlier').isVisible(); clicks++) {
+      assert.ok(clicks < 10);
+      const before = (await shown()).length;
+      await page.locator('#log-earlier').click();
+      await page.waitForFunction((n) => (document.getElementById('log-text')?.textContent ?? '').length > n, before);
+    }
+    assert.equal(await shown(), full, 'loading earlier parts by Range rebuilds the whole log');
+    assert.deepEqual(errors, []);
+    await context.close();
+
+    const plain = await newContext({ javaScriptEnabled: false });
+    await logIn(plain.page, '/runs?task=chatty');
+    assert.match((await plain.page.locator(`tr[data-run="${id}"]`).textContent()) ?? '', /chatty.*ok.*admin/s);
+    await plain.page.goto(`${served.url}/runs/${id}/log/web1`);
+    assert.ok(full.endsWith((await plain.page.locator('#log-text').textContent()) ?? 'missing'));
+    assert.equal(await plain.page.getByRole('link', { name: 'full log as text' }).getAttribute('href'), `/api/runs/${id}/hosts/web1/log`);
+    await plain.context.close();
   });
 });

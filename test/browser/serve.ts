@@ -28,6 +28,11 @@ export const count = task(async ({ gate }) => {
   await run(\`for i in $(seq 1 20); do echo line $i; done; while [ ! -e \${gate} ]; do sleep 0.05; done; for i in $(seq 21 40); do echo line $i; done\`);
 });
 
+/** Prints 20,000 numbered lines (a log bigger than the log page's first load) */
+export const chatty = task(async () => {
+  await run('seq 1 20000');
+});
+
 /** Prints markup */
 export const hostile = task(async () => {
   await run("printf '%s\\\\n' '<script>window.pwned = 1</script>' '<img src=x onerror=\\"window.pwned = 2\\">'");

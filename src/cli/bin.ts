@@ -20,6 +20,10 @@ const parentWatch = process.env.FABTS_SERVE_CHILD === '1';
 if (parentWatch) {
   process.stdin.on('end', () => interrupts.interrupt()).on('error', () => interrupts.interrupt()).resume();
   (process.stdin as { unref?: () => void }).unref?.();
+  // With the server gone, writing progress to its pipes fails (EPIPE): that must not crash the run mid-way, before it
+  // has ended its remote commands.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
 }
 
 /**

@@ -69,7 +69,9 @@ export async function serveCommand(options: CliOptions, io: Io, config: unknown)
   const auth = new Auth(tokens?.tokens);
   const hostNames = Array.isArray((config as { hostNames?: unknown } | undefined)?.hostNames) ? (config as { hostNames: unknown[] }).hostNames.map(String) : [];
   const app = await buildServer({ settings, runs, auth, hostNames, plugins: [pagePlugin] });
-  const address = await app.listen({ host: settings.host, port: settings.port });
+  await app.listen({ host: settings.host, port: settings.port });
+  const bound = app.server.address() as { address: string; port: number };
+  const address = `${settings.tlsCert ? 'https' : 'http'}://${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`;
   io.stderr.write(`fab serve: ${fabfile} on ${address}${lost ? ` (${lost} runs of the last server marked lost)` : ''}; data in ${settings.data}\n`);
 
   // bin.ts turns the first SIGTERM/SIGINT into io.signal (a second one exits at once).

@@ -31,7 +31,7 @@ export function checkHost(request: FastifyRequest, settings: ServeSettings, extr
   if (wildcard && extra.length === 0) return;
   const names = new Set(['localhost', '127.0.0.1', '::1', settings.host.toLowerCase(), ...extra.map((item) => item.toLowerCase())]);
   if (names.has(name) || (isLoopback(name) && isLoopback(settings.host))) return;
-  throw new ApiError(421, `this server does not answer to the name "${name.slice(0, 100)}"; use ${settings.host}:${settings.port}`);
+  throw new ApiError(421, `this server does not answer to the name "${name.slice(0, 100)}"; use ${settings.host}:${request.socket.localPort ?? settings.port}`);
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -22,7 +22,8 @@ const camel = (name: string) => name.replace(/-([a-z])/g, (_, letter: string) =>
 
 /** `127.0.0.1:8181`, `[::1]:8181`, `:8181` (all addresses), `8181`. */
 export function parseListen(text: string): { host: string; port: number } {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):?(\d+)$/.exec(text.trim()) ?? (/^\d+$/.test(text.trim()) ? ['', undefined, '127.0.0.1', text.trim()] : null);
+  const trimmed = text.trim();
+  const match = /^\d+$/.test(trimmed) ? ['', undefined, '127.0.0.1', trimmed] : /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d+)$/.exec(trimmed);
   const port = Number(match?.[3]);
   if (!match || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--listen ${text}: write HOST:PORT, e.g. 127.0.0.1:8181 or [::1]:8181`);
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };

@@ -92,7 +92,7 @@ export async function buildParser(argv: string[]): Promise<Argv> {
     .command('$0 [tasks..]', 'run tasks (default)', (y) => y.positional('tasks', { type: 'string', array: true }))
     .command('init', 'write a starter fabfile.ts into the current directory', (y) => y.option('force', { type: 'boolean', describe: 'overwrite an existing fabfile.ts' }))
     .command('completion', 'print a shell completion script (bash/zsh): fab completion >> ~/.bashrc')
-    .command('serve', 'serve the fabfile over HTTP: run tasks, follow them live, keep their history (see README "fab serve")', (y) => y.options(SERVE_FLAGS))
+    .command('serve', 'serve the fabfile over HTTP and as a web page: run tasks, follow them live, keep their history (see README "fab serve")', (y) => y.options(SERVE_FLAGS))
     .command('shell [cmd..]', 'open an interactive shell on each host (-H), one after another; fab -H web1 shell -- top runs a command instead')
     .options(FLAGS)
     .help('help')

@@ -50,13 +50,19 @@ describe('the fab serve web page, in a browser, against the sshd test bed', () =
     const gate = gateFile('deploy');
     const id = await startFromForm(page, 'deploy', { hosts: 'web1,web2', 'arg.gate': gate });
     for (const host of ['web1', 'web2']) await lane(page, host).locator('.state', { hasText: 'running' }).waitFor();
-    await lane(page, 'web1').locator('pre.output', { hasText: 'deploying on web1' }).waitFor();
+    await lane(page, 'web1').locator('pre.output', { hasText: 'deploying main on web1' }).waitFor();
     fs.writeFileSync(gate, '');
     for (const host of ['web1', 'web2']) await lane(page, host).locator('.state', { hasText: 'ok' }).waitFor();
     await page.locator('#summary').waitFor();
-    assert.match((await lane(page, 'web2').locator('pre.output').textContent()) ?? '', /deploying on web2\ndeployed/);
+    assert.match((await lane(page, 'web2').locator('pre.output').textContent()) ?? '', /deploying main on web2\ndeployed/);
     await screenshot(page, 'deploy-ok');
-    if (process.env.FABTS_DOCS_SCREENSHOT) await page.screenshot({ path: process.env.FABTS_DOCS_SCREENSHOT });
+    assert.doesNotMatch((await page.locator('.run-head + p').textContent()) ?? '', /running/, 'the header says how long the run took');
+    if (process.env.FABTS_DOCS_SCREENSHOT) {
+      // The README's picture (FABTS_DOCS_SCREENSHOT=docs/serve-page.png): a plain deploy, no test gate in its title.
+      await startFromForm(page, 'deploy', { hosts: 'web1,web2', 'arg.branch': 'release-42' });
+      await page.locator('#summary').waitFor();
+      await page.screenshot({ path: process.env.FABTS_DOCS_SCREENSHOT });
+    }
     await page.goto(`${served.url}/runs?task=deploy`);
     assert.equal(await page.locator(`tr[data-run="${id}"] .state`).textContent(), 'ok');
     assert.deepEqual(errors, []);

@@ -12,8 +12,8 @@ import { task, run, env } from 'fabts';
 env.roledefs = { web: ['web1', 'web2'] };
 
 /** Deploys to the web hosts; waits for the gate file, so a test sees it running first */
-export const deploy = task({ roles: ['web'], parallel: true }, async ({ gate = '' }) => {
-  await run(\`echo deploying on \${env.host}\`);
+export const deploy = task({ roles: ['web'], parallel: true }, async ({ branch = 'main', gate = '' }) => {
+  await run(\`echo deploying \${branch} on \${env.host}\`);
   if (gate) await run(\`while [ ! -e \${gate} ]; do sleep 0.05; done\`);
   await run('echo deployed');
 });

@@ -2,7 +2,7 @@
 // script allows: it is data, never run), follows the run's event stream from the board's sequence number, and redraws at
 // most once a frame. EventSource reconnects by itself and sends Last-Event-ID, so a dropped connection loses nothing.
 import { applyEvent, type BoardModel, type LaneModel, type WireEvent } from '../model/lanes.ts';
-import { boardView, laneOpen } from '../model/run-view.ts';
+import { boardView, formatDuration, laneOpen } from '../model/run-view.ts';
 import { patch } from './dom.ts';
 
 const data = document.getElementById('board-data');
@@ -62,8 +62,10 @@ function follow({ runId, board }: { runId: string; board: BoardModel }, root: HT
   };
   source.addEventListener('end', (message) => {
     source.close();
-    const run = JSON.parse((message as MessageEvent<string>).data || '{}') as { state?: unknown };
+    const run = JSON.parse((message as MessageEvent<string>).data || '{}') as { state?: unknown; durationMs?: unknown };
     if (typeof run.state === 'string') showState(run.state);
+    const took = document.getElementById('run-duration');
+    if (took && typeof run.durationMs === 'number') took.textContent = formatDuration(run.durationMs);
     applyEvent(board, { kind: 'end' }, Date.now());
     schedule();
   });

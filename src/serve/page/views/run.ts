@@ -20,7 +20,7 @@ export function runPage(ctx: PageContext, run: RunInfo, board: BoardModel): stri
       h('span', { id: 'run-state' }, stateBadge(run.state)),
       live && ctx.canRun && h('form', { method: 'post', action: `${runHref(runId)}/cancel`, id: 'cancel' }, csrfField(ctx), h('button', { type: 'submit', class: 'danger' }, 'Cancel')),
     ),
-    h('p', { class: 'muted' }, [startedBy(run) && `started by ${startedBy(run)}`, when(run), duration(run)].filter(Boolean).join(' · ')),
+    h('p', { class: 'muted' }, [startedBy(run) && `started by ${startedBy(run)}`, when(run)].filter(Boolean).join(' · '), ' · ', h('span', { id: 'run-duration' }, duration(run))),
     run.error && h('p', { class: 'problem' }, run.error),
     boardView(board, { runId }),
     live && h('div', { id: 'board-data', hidden: true, 'data-json': JSON.stringify({ runId, board }) }),

@@ -167,4 +167,22 @@ describe('the fab serve web page, in a browser, against the sshd test bed', () =
     assert.equal(await plain.page.getByRole('link', { name: 'full log as text' }).getAttribute('href'), `/api/runs/${id}/hosts/web1/log`);
     await plain.context.close();
   });
+
+  it('on a loopback server without a token file, opens straight on the tasks; forms still need the CSRF token', async () => {
+    const open = await startServe({ open: true });
+    const { context, page, errors } = await newContext();
+    await page.goto(`${open.url}/`);
+    assert.equal(new URL(page.url()).pathname, '/', 'no login page');
+    const form = page.locator('section.task[data-task="hostile"] form');
+    await form.locator('[name=hosts]').fill('web2');
+    await form.locator('button[type=submit]').click();
+    await page.waitForURL(/\/runs\/[^/]+$/);
+    await lane(page, 'web2').locator('.state', { hasText: 'ok' }).waitFor();
+    assert.match((await page.locator('.run-head + p').textContent()) ?? '', /started by local/);
+    const refused = await page.request.post(`${open.url}/runs`, { form: { task: 'hostile', hosts: 'web2' }, headers: { origin: open.url }, maxRedirects: 0 });
+    assert.equal(refused.status(), 403);
+    assert.deepEqual(errors, []);
+    await context.close();
+    open.child.kill('SIGTERM');
+  });
 });

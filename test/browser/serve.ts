@@ -53,15 +53,16 @@ after(() => {
   for (const child of servers) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-/** Starts `fab serve` on a free loopback port with a token file; resolves once it prints its URL. */
-export async function startServe(): Promise<Served> {
+/** Starts `fab serve` on a free loopback port (with a token file unless `open`); resolves once it prints its URL. */
+export async function startServe(options: { open?: boolean } = {}): Promise<Served> {
   const tb = loadTestbed();
   const dir = makeProject({ 'fabfile.ts': PAGE_FABFILE }, 'fabts-page-');
   fs.writeFileSync(path.join(dir, '.fabrc.json'), JSON.stringify({ sshConfigPath: tb.sshConfigPath, noAgent: true }), { mode: 0o600 });
   const token = `page-test-${process.pid}-${Date.now()}`;
   const tokenFile = path.join(dir, 'tokens');
   fs.writeFileSync(tokenFile, `run admin ${token}\n`, { mode: 0o600 });
-  const child = spawn(process.execPath, [FAB_BIN, 'serve', '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--data', path.join(dir, 'data')], {
+  const auth = options.open ? [] : ['--token-file', tokenFile];
+  const child = spawn(process.execPath, [FAB_BIN, 'serve', '--listen', '127.0.0.1:0', ...auth, '--data', path.join(dir, 'data')], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -185,4 +185,19 @@ describe('the fab serve web page, in a browser, against the sshd test bed', () =
     await context.close();
     open.child.kill('SIGTERM');
   });
+
+  it('shows a transfer in its lane with its bytes, and roledefs in the task form', async () => {
+    const { context, page, errors } = await newContext();
+    await logIn(page);
+    fs.writeFileSync(path.join(served.dir, 'app.bin'), Buffer.alloc(8 * 1024 * 1024, 7));
+    await page.goto(`${served.url}/`);
+    assert.deepEqual(await page.locator('section.task[data-task="deploy"] select[name=roles] option').allTextContents(), ['web']);
+    await startFromForm(page, 'upload', { hosts: 'web1', 'arg.dir': served.tb.remoteDir });
+    await lane(page, 'web1').locator('.state', { hasText: 'ok' }).waitFor();
+    assert.match((await lane(page, 'web1').locator('.transfer').textContent()) ?? '', /put app\.bin.*done, 8\.0 MiB of 8\.0 MiB/);
+    assert.equal(await lane(page, 'web1').locator('.transfer progress').getAttribute('value'), '100');
+    assert.equal(fs.statSync(path.join(served.tb.remoteDir, 'app-web1.bin')).size, 8 * 1024 * 1024);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
 });

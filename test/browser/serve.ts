@@ -7,7 +7,7 @@ import { loadTestbed, type Testbed } from '../hosts/testbed.ts';
 import { FAB_BIN, makeProject } from '../support/fab.ts';
 
 export const PAGE_FABFILE = `
-import { task, run, env } from 'fabts';
+import { task, run, put, env } from 'fabts';
 
 env.roledefs = { web: ['web1', 'web2'] };
 
@@ -31,6 +31,11 @@ export const count = task(async ({ gate }) => {
 /** Prints 20,000 numbered lines (a log bigger than the log page's first load) */
 export const chatty = task(async () => {
   await run('seq 1 20000');
+});
+
+/** Uploads app.bin from the project to dir on the host */
+export const upload = task(async ({ dir }) => {
+  await put('app.bin', \`\${dir}/app-\${env.host}.bin\`);
 });
 
 /** Prints markup */

@@ -11,7 +11,7 @@ import { newContext, screenshot } from './browser.ts';
 import { type Served, startServe } from './serve.ts';
 
 declare const window: { pwned?: number };
-declare const document: { getElementById(id: string): { textContent: string | null } | null };
+declare const document: { getElementById(id: string): { textContent: string | null; getElementsByTagName(name: string): { length: number } } | null };
 
 let served: Served;
 before(async () => {
@@ -197,6 +197,26 @@ describe('the fab serve web page, in a browser, against the sshd test bed', () =
     assert.match((await lane(page, 'web1').locator('.transfer').textContent()) ?? '', /put app\.bin.*done, 8\.0 MiB of 8\.0 MiB/);
     assert.equal(await lane(page, 'web1').locator('.transfer progress').getAttribute('value'), '100');
     assert.equal(fs.statSync(path.join(served.tb.remoteDir, 'app-web1.bin')).size, 8 * 1024 * 1024);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('follows 100,000 lines from two hosts with the DOM capped, and draws the ended run again from the store', async () => {
+    const { context, page, errors } = await newContext();
+    await logIn(page);
+    const elements = () => page.evaluate(() => document.getElementById('board')!.getElementsByTagName('*').length);
+    await startFromForm(page, 'flood', { hosts: 'web1,web2' });
+    await page.locator('#summary').waitFor({ timeout: 120_000 });
+    const live = await elements();
+    for (const host of ['web1', 'web2']) {
+      const lines = ((await lane(page, host).locator('pre.output').textContent()) ?? '').split('\n');
+      assert.deepEqual([lines.length, lines.at(-1)], [40, '50000']);
+      assert.match((await lane(page, host).locator('.more').textContent()) ?? '', /49960 earlier lines not shown/);
+    }
+    const t0 = Date.now();
+    await page.reload();
+    process.stderr.write(`# the ended 100,000-line run page, drawn from the store: ${Date.now() - t0} ms\n`);
+    assert.equal(await elements(), live, 'the board drawn on the server has the same elements as the live one');
     assert.deepEqual(errors, []);
     await context.close();
   });

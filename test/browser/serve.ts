@@ -38,6 +38,11 @@ export const upload = task(async ({ dir }) => {
   await put('app.bin', \`\${dir}/app-\${env.host}.bin\`);
 });
 
+/** 50,000 lines on each host, at full speed */
+export const flood = task({ parallel: true }, async () => {
+  await run('seq 1 50000');
+});
+
 /** Prints markup */
 export const hostile = task(async () => {
   await run("printf '%s\\\\n' '<script>window.pwned = 1</script>' '<img src=x onerror=\\"window.pwned = 2\\">'");

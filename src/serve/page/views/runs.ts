@@ -21,7 +21,7 @@ export interface RunInfo {
 
 export const startedBy = (run: RunInfo): string => (typeof run.startedBy === 'string' ? run.startedBy : (run.startedBy?.name ?? ''));
 
-export const RUN_STATES = ['queued', 'running', 'ok', 'failed', 'interrupted', 'cancelled', 'lost'];
+export const RUN_STATES = ['queued', 'running', 'ok', 'failed', 'cancelled', 'lost'];
 /** Runs that may still change: the page follows them live and offers Cancel. */
 export const LIVE_STATES = new Set(['queued', 'running', 'cancelling']);
 

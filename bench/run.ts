@@ -21,8 +21,9 @@ import { fanout } from './figures/fanout.ts';
 import { bastion } from './figures/bastion.ts';
 import { sftp } from './figures/sftp.ts';
 import { memory } from './figures/memory.ts';
+import { serve } from './figures/serve.ts';
 
-const FIGURES: Record<string, Figure> = { startup, oneCommand, perCommand, fanout, bastion, sftp, memory };
+const FIGURES: Record<string, Figure> = { startup, oneCommand, perCommand, fanout, bastion, sftp, memory, serve };
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');

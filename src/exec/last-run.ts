@@ -42,11 +42,17 @@ export function readLastRun(projectDir: string): LastRun | undefined {
 }
 
 /** Records a run (atomically: a half-written state would make the next `-H @failed` lie). */
-export function writeLastRun(projectDir: string, run: Omit<LastRun, 'version' | 'finishedAt'>): void {
+/** `.fab/` beside the fabfile (last-run.json, fab serve's data), kept out of the user's commits. */
+export function makeStateDir(projectDir: string): string {
   const dir = join(projectDir, STATE_DIR);
   mkdirSync(dir, { recursive: true });
   // The directory is the tool's cache: keep it out of the user's commits without touching their .gitignore.
   if (!existsSync(join(dir, '.gitignore'))) writeFileSync(join(dir, '.gitignore'), '*\n', { flag: 'w' });
+  return dir;
+}
+
+export function writeLastRun(projectDir: string, run: Omit<LastRun, 'version' | 'finishedAt'>): void {
+  makeStateDir(projectDir);
   const path = lastRunPath(projectDir);
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, `${JSON.stringify({ version: 1, finishedAt: new Date().toISOString(), ...run }, null, 2)}\n`, { mode: 0o600 });

@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import type { CliOptions } from '../cli/options.ts';
 import type { Io } from '../cli/main.ts';
 import { ExitCode } from '../errors.ts';
+import { makeStateDir } from '../exec/last-run.ts';
 import { discoverFabfile } from '../fabfile/discover.ts';
 import { Auth, loadTokens } from './auth.ts';
 import { TaskCatalog, type FabCommand } from './child.ts';
@@ -13,28 +14,16 @@ import { Store } from './store.ts';
 
 /** The flags of `fab serve` that every run's `fab` gets too (connection, config, fabfile). */
 function baseArgs(options: CliOptions, fabfile: string): string[] {
-  const args = ['-f', fabfile];
-  const flag = (name: string, value: string | number | undefined) => value !== undefined && args.push(name, String(value));
-  const bool = (name: string, value: boolean) => value && args.push(name);
-  flag('-c', options.config);
-  flag('-F', options.sshConfig);
-  for (const identity of options.identity) args.push('-i', identity);
-  flag('-u', options.user);
-  flag('--port', options.port);
-  flag('-g', options.gateway);
-  flag('-t', options.timeout);
-  flag('-n', options.connectionAttempts);
-  flag('--keepalive', options.keepalive);
-  flag('-T', options.commandTimeout);
-  for (const set of options.set) args.push('--set', set);
-  bool('-a', options.noAgent);
-  bool('-k', options.noKeys);
-  bool('-A', options.forwardAgent);
-  bool('-r', options.rejectUnknownHosts);
-  bool('-D', options.disableKnownHosts);
-  bool('-w', options.warnOnly);
-  bool('--skip-bad-hosts', options.skipBadHosts);
-  return args;
+  const valued = { '-c': options.config, '-F': options.sshConfig, '-u': options.user, '--port': options.port, '-g': options.gateway, '-t': options.timeout, '-n': options.connectionAttempts, '--keepalive': options.keepalive, '-T': options.commandTimeout };
+  const switches = { '-a': options.noAgent, '-k': options.noKeys, '-A': options.forwardAgent, '-r': options.rejectUnknownHosts, '-D': options.disableKnownHosts, '-w': options.warnOnly, '--skip-bad-hosts': options.skipBadHosts };
+  return [
+    '-f',
+    fabfile,
+    ...Object.entries(valued).flatMap(([flag, value]) => (value === undefined ? [] : [flag, String(value)])),
+    ...options.identity.flatMap((identity) => ['-i', identity]),
+    ...options.set.flatMap((set) => ['--set', set]),
+    ...Object.entries(switches).flatMap(([flag, on]) => (on ? [flag] : [])),
+  ];
 }
 
 /** `fab serve`: runs until SIGTERM/SIGINT (drain: no new runs, running ones finish or are cancelled), then exits 0. */
@@ -42,6 +31,7 @@ export async function serveCommand(options: CliOptions, io: Io, config: unknown)
   const fabfile = discoverFabfile(io.cwd, options.fabfile);
   const projectDir = dirname(fabfile);
   const settings = serveSettings(options.serve, config, projectDir, io.cwd);
+  if (settings.data.startsWith(`${projectDir}/.fab/`)) makeStateDir(projectDir);
   let tokens: ReturnType<typeof loadTokens> | undefined;
   if (settings.tokenFile) {
     tokens = loadTokens(settings.tokenFile);

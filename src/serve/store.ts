@@ -136,6 +136,7 @@ export class Store {
       ),
       byKey: db.prepare('SELECT * FROM runs WHERE idempotency_key = ?'),
       get: db.prepare('SELECT * FROM runs WHERE id = ?'),
+      progress: db.prepare('SELECT state, last_seq FROM runs WHERE id = ?'),
       hosts: db.prepare('SELECT * FROM run_hosts WHERE run_id = ? ORDER BY invocation, rowid'),
       live: db.prepare(`SELECT * FROM runs WHERE state IN ('queued', 'running') ORDER BY id`),
       start: db.prepare(`UPDATE runs SET state = 'running', started_at = ?, pid = ? WHERE id = ?`),
@@ -169,6 +170,12 @@ export class Store {
   get(id: number): RunRow | undefined {
     const raw = this.statements.get.get(id) as Raw | undefined;
     return raw ? toRun(raw) : undefined;
+  }
+
+  /** State and last sequence number only: what an event stream checks after every batch, without parsing the run. */
+  progress(id: number): { state: RunState; lastSeq: number } | undefined {
+    const raw = this.statements.progress.get(id) as { state: RunState; last_seq: number } | undefined;
+    return raw ? { state: raw.state, lastSeq: raw.last_seq } : undefined;
   }
 
   hosts(id: number): HostRow[] {

@@ -314,3 +314,24 @@ test('TLS: --tls-cert/--tls-key serve HTTPS (curl checks the certificate it was 
     await tls.stop();
   }
 });
+
+test('event streams are bounded (429 with Retry-After past the cap) and carry heartbeat comments while a run is quiet', async () => {
+  const own = await startServe(dir, [], ['--data', join(dir, 'data-streams')], { FABTS_SERVE_MAX_STREAMS: '2', FABTS_SERVE_HEARTBEAT_MS: '100' });
+  try {
+    const napping = (await (await postJson(`${own.url}/api/runs`, { tasks: [{ name: 'nap' }] })).json()) as Json;
+    const streams = [0, 1].map(() => fetch(`${own.url}/api/runs/${napping.id}/events`, { headers: { accept: 'text/event-stream' } }));
+    const [first] = await Promise.all(streams);
+    const reader = first!.body!.getReader();
+    let text = '';
+    while (!text.includes(': heartbeat')) text += new TextDecoder().decode((await reader.read()).value);
+    const third = await fetch(`${own.url}/api/runs/${napping.id}/events`, { headers: { accept: 'text/event-stream' } });
+    await problem(third, 429);
+    assert.ok(Number(third.headers.get('retry-after')) > 0);
+    const metrics = await (await fetch(`${own.url}/metrics`)).text();
+    assert.match(metrics, /^fab_serve_sse_clients 2$/m);
+    assert.equal((await fetch(`${own.url}/api/runs/${napping.id}/cancel`, { method: 'POST' })).status, 202);
+    await reader.cancel();
+  } finally {
+    await own.stop();
+  }
+});

@@ -121,13 +121,16 @@ test('a 100,000-line run: every line arrives live, and a reconnect with Last-Eve
   assert.deepEqual((await ndjson.text()).trim().split('\n').map((line) => (JSON.parse(line) as Json).seq), [1, 2, 3, 4, 5].map((i) => middle + i));
 });
 
-test('?host= keeps that host\'s events and the run-level ones', async () => {
+test('?host= keeps that host\'s events and the run-level ones; history filters by host', async () => {
   const created = (await (await postJson(`${base()}/api/runs`, { tasks: [{ name: 'where' }], hosts: ['web1', 'direct'] }, { prefer: 'wait=60' })).json()) as Json;
   const { messages } = await follow(created.id, () => false, {});
   const filtered = await followSse(`${base()}/api/runs/${created.id}/events?host=web1`);
   const hosts = new Set(filtered.messages.filter((message) => message.id).map((message) => (JSON.parse(message.data) as Json).host));
   assert.deepEqual([...hosts].sort(), [undefined, 'web1'].sort());
   assert.ok(filtered.messages.length < messages.length);
+  const ids = async (query: string) => ((await (await fetch(`${base()}/api/runs?${query}`)).json()) as Json).runs.map((run: Json) => run.id);
+  assert.ok((await ids('host=web1')).includes(created.id), 'history by host finds it');
+  assert.ok(!(await ids('host=web2')).includes(created.id));
 });
 
 test('a served task that asks a question fails at once with code PROMPT', async () => {

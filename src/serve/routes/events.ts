@@ -6,8 +6,8 @@ import { runView } from '../view.ts';
 
 /** Rows read from the store per query: a replay of 100,000 events goes out in pages, with backpressure. */
 const PAGE = 1000;
-/** Open event streams at most; past it, 429 (each costs a socket and a listener). */
-export const MAX_STREAMS = 1000;
+/** Open event streams at most; past it, 429 (each costs a socket and a listener). FABTS_SERVE_MAX_STREAMS lowers it (tests). */
+export const MAX_STREAMS = Number(process.env.FABTS_SERVE_MAX_STREAMS) || 1000;
 const HEARTBEAT_MS = Number(process.env.FABTS_SERVE_HEARTBEAT_MS) || 15_000;
 
 export async function eventRoutes(app: FastifyInstance): Promise<void> {
@@ -69,12 +69,12 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
           if (rows.length) cursor = rows.at(-1)!.seq;
           await writable();
           if (rows.length === PAGE) continue;
-          const now = runs.store.get(id)!;
+          const now = runs.store.progress(id)!;
           if (isFinal(now.state) && cursor >= now.lastSeq) {
-            res.write(`event: end\ndata: ${JSON.stringify(runView(runs.store, now, runs.store.hostCounts([id]).get(id) ?? {}, false))}\n\n`);
+            res.write(`event: end\ndata: ${JSON.stringify(runView(runs.store, runs.store.get(id)!, runs.store.hostCounts([id]).get(id) ?? {}, false))}\n\n`);
             break;
           }
-          if (runs.store.get(id)!.lastSeq > cursor) continue;
+          if (now.lastSeq > cursor) continue;
           await new Promise<void>((resolve) => (wake = resolve));
           wake = undefined;
         }

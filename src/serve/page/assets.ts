@@ -9,6 +9,7 @@ export const ASSETS: Record<string, { file: string; type: string }> = {
   'client/log.js': { file: 'client/log.js', type: 'text/javascript; charset=utf-8' },
   'client/dom.js': { file: 'client/dom.js', type: 'text/javascript; charset=utf-8' },
   'model/lanes.js': { file: 'model/lanes.js', type: 'text/javascript; charset=utf-8' },
+  'model/lane-output.js': { file: 'model/lane-output.js', type: 'text/javascript; charset=utf-8' },
   'model/run-view.js': { file: 'model/run-view.js', type: 'text/javascript; charset=utf-8' },
   'model/vnode.js': { file: 'model/vnode.js', type: 'text/javascript; charset=utf-8' },
 };

@@ -3,14 +3,13 @@
 // from stored events, render it, and hand it to the browser, which goes on applying events from the next sequence
 // number. Runs in the browser and in Node: no DOM, no Node modules.
 
+import { addOutput, keepLine, LANE_LINES, LINE_CHARS, shownLines, updateTransfer } from './lane-output.ts';
+
+export { LANE_LINES, LINE_CHARS, shownLines };
+
 export type LaneState = 'queued' | 'running' | 'ok' | 'failed' | 'skipped' | 'interrupted';
 
-/** Lines of output a lane keeps (the DOM shows no more; the full log is a link away). */
-export const LANE_LINES = 40;
-/** Characters a kept line keeps; a host printing megabytes without a newline costs no more. */
-export const LINE_CHARS = 2000;
 const WARNINGS_KEPT = 50;
-const TRANSFERS_KEPT = 3;
 
 export interface TransferModel {
   id: string;
@@ -82,7 +81,6 @@ const str = (value: unknown): string => (typeof value === 'string' ? value : '')
 const num = (value: unknown, fallback = 0): number => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
 const hostOf = (event: WireEvent): string => str(event.host);
 const laneKey = (invocation: number, host: string) => `${invocation}/${host}`;
-const clip = (line: string) => (line.length > LINE_CHARS ? `${line.slice(0, LINE_CHARS)}…` : line);
 
 function touch(board: BoardModel, lane: LaneModel): void {
   lane.rev = ++board.rev;
@@ -101,21 +99,6 @@ function where(board: BoardModel, host: string): { lane: LaneModel; prefix: stri
     if (lane) return { lane, prefix: '' };
   }
   return undefined;
-}
-
-function keepLine(lane: LaneModel, raw: string): void {
-  // A line rewritten with \r (a progress meter) counts as its last state.
-  const pieces = raw.split('\r').filter((piece) => piece.trim() !== '');
-  lane.lines.push(clip((pieces[pieces.length - 1] ?? '').trimEnd()));
-  lane.lineCount++;
-  if (lane.lines.length > LANE_LINES) lane.lines.splice(0, lane.lines.length - LANE_LINES);
-}
-
-function addOutput(lane: LaneModel, text: string, prefix: string): void {
-  const pieces = (lane.partial + text).split('\n');
-  const rest = pieces.pop() ?? '';
-  for (const piece of pieces) keepLine(lane, prefix && piece ? prefix + piece : piece);
-  lane.partial = rest.length > LINE_CHARS * 2 ? rest.slice(-LINE_CHARS * 2) : rest;
 }
 
 function plan(board: BoardModel, event: WireEvent): void {
@@ -191,22 +174,16 @@ function taskEnd(board: BoardModel, event: WireEvent, t: number): void {
 function transfer(board: BoardModel, event: WireEvent, t: number): void {
   const found = where(board, hostOf(event));
   if (!found) return;
-  const { lane } = found;
-  const direction = event.direction === 'get' ? 'get' : 'put';
-  const path = str(direction === 'put' ? event.local : event.remote);
-  const id = `${direction}\u0000${str(event.local)}\u0000${str(event.remote)}`;
-  let item = lane.transfers.find((x) => x.id === id && !x.done);
-  if (!item) {
-    item = { id, direction, name: path.split('/').filter(Boolean).pop() ?? path, bytes: 0, total: -1, rate: 0, done: false, error: '', startT: t };
-    lane.transfers.push(item);
-    if (lane.transfers.length > TRANSFERS_KEPT) lane.transfers.splice(0, lane.transfers.length - TRANSFERS_KEPT);
-  }
-  item.bytes = num(event.bytes);
-  item.total = num(event.total, -1);
-  item.done = event.done === true;
-  item.error = str(event.error);
-  item.rate = t > item.startT ? Math.round((item.bytes * 1000) / (t - item.startT)) : item.rate;
-  touch(board, lane);
+  updateTransfer(found.lane, {
+    direction: event.direction === 'get' ? 'get' : 'put',
+    local: str(event.local),
+    remote: str(event.remote),
+    bytes: num(event.bytes),
+    total: num(event.total, -1),
+    done: event.done === true,
+    error: str(event.error),
+  }, t);
+  touch(board, found.lane);
 }
 
 /** The run is over: lanes never started were skipped, lanes still running were interrupted. */
@@ -278,11 +255,6 @@ export function applyEvent(board: BoardModel, event: WireEvent, now: number): vo
     default:
       break;
   }
-}
-
-/** The lines a lane shows: the kept ones and the one being written. */
-export function shownLines(lane: LaneModel): string[] {
-  return lane.partial ? [...lane.lines, clip(lane.partial.split('\r').filter(Boolean).pop() ?? '')] : lane.lines;
 }
 
 export interface Summary {

@@ -24,6 +24,8 @@ export async function launch(): Promise<Browser> {
 export async function newContext(options: { colorScheme?: 'light' | 'dark'; javaScriptEnabled?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await (await launch()).newContext({ viewport: { width: 1200, height: 800 }, colorScheme: options.colorScheme ?? 'light', javaScriptEnabled: options.javaScriptEnabled ?? true });
   const page = await context.newPage();
+  // Runs on the test bed start child processes and SSH connections: on a loaded machine that takes a while.
+  page.setDefaultTimeout(90_000);
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
   page.on('console', (message) => {

@@ -58,9 +58,13 @@ export interface Served {
   output(): string;
 }
 
-const servers: ChildProcess[] = [];
+const servers: { child: ChildProcess; output: () => string }[] = [];
 after(() => {
-  for (const child of servers) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const { child, output } of servers) {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    // What the server said (its start line, warnings, failures of runs): there to read when a test failed.
+    process.stderr.write(`# fab serve said:\n${output().slice(-4000).replace(/^/gm, '#   ')}\n`);
+  }
 });
 
 /** Starts `fab serve` on a free loopback port (with a token file unless `open`); resolves once it prints its URL. */
@@ -77,8 +81,8 @@ export async function startServe(options: { open?: boolean } = {}): Promise<Serv
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  servers.push(child);
   let output = '';
+  servers.push({ child, output: () => output });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`fab serve printed no URL:\n${output}`)), 30_000);
     const seen = (chunk: Buffer) => {

@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import type { CliOptions } from '../cli/options.ts';
 import type { Io } from '../cli/main.ts';
-import { ExitCode } from '../errors.ts';
+import { ExitCode, describeError } from '../errors.ts';
 import { makeStateDir } from '../exec/last-run.ts';
 import { discoverFabfile } from '../fabfile/discover.ts';
 import { Auth, loadTokens } from './auth.ts';
@@ -62,6 +62,8 @@ export async function serveCommand(options: CliOptions, io: Io, config: unknown)
   await app.listen({ host: settings.host, port: settings.port });
   const bound = app.server.address() as { address: string; port: number };
   const address = `${settings.tlsCert ? 'https' : 'http'}://${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`;
+  // The task list is read once now (a child fab -l --json), so the first POST does not wait for it.
+  runs.catalog.get().catch((error: unknown) => io.stderr.write(`fab serve: warning: ${describeError(error)}\n`));
   io.stderr.write(`fab serve: ${fabfile} on ${address}${lost ? ` (${lost} runs of the last server marked lost)` : ''}; data in ${settings.data}\n`);
 
   // bin.ts turns the first SIGTERM/SIGINT into io.signal (a second one exits at once).

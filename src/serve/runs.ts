@@ -136,11 +136,13 @@ export class RunManager {
 
   async create(request: RunRequest, caller: Caller, options: { idempotencyKey?: string; waitInQueue?: boolean } = {}): Promise<{ run: RunRow; replayed: boolean }> {
     if (this.draining) throw new ApiError(503, 'the server is shutting down; start the run on the next one', { headers: { 'retry-after': '30' } });
+    const list = await this.options.catalog.get();
+    // Looked up after the last await: from here to the insert nothing else runs, so two POSTs with one key make one run.
     if (options.idempotencyKey) {
       const earlier = this.store.byIdempotencyKey(options.idempotencyKey);
       if (earlier) return { run: earlier, replayed: true };
     }
-    const targets = this.validate(request, await this.options.catalog.get());
+    const targets = this.validate(request, list);
     const holder = this.holder(request, targets);
     if (holder && !options.waitInQueue) {
       throw new ApiError(409, `run ${holder.id} is running the same task on ${holder.targets.filter((host) => targets.includes(host)).join(', ')}; wait for it, or send Prefer: wait=N to queue`, { holder: holder.id, code: 'HOSTS_BUSY' });

@@ -85,6 +85,10 @@ test('201 + Location, then 200 with Prefer: wait; Idempotency-Key returns the sa
   assert.equal(created.headers.get('location'), `/api/runs/${first.id}`);
   const again = await postJson(`${open.url}/api/runs`, { tasks: [{ name: 'hi', args: { who: 'ann' } }] }, { 'idempotency-key': 'k-1' });
   assert.equal(((await again.json()) as Json).id, first.id);
+  const racing = await Promise.all([0, 1].map(() => postJson(`${open.url}/api/runs`, { tasks: [{ name: 'hey' }] }, { 'idempotency-key': 'k-race' })));
+  assert.deepEqual(racing.map((response) => response.status), [201, 201], 'two POSTs at once with one key');
+  const raced = (await Promise.all(racing.map((response) => response.json()))) as Json[];
+  assert.equal(raced[0]!.id, raced[1]!.id, 'make one run');
   const waited = await finished(open, { tasks: [{ name: 'hi', args: { who: 'bob, =x' } }] });
   assert.equal(waited.state, 'ok');
   const events = await (await fetch(`${open.url}/api/runs/${waited.id}/events?format=ndjson`)).text();
@@ -331,6 +335,21 @@ test('event streams are bounded (429 with Retry-After past the cap) and carry he
     assert.match(metrics, /^fab_serve_sse_clients 2$/m);
     assert.equal((await fetch(`${own.url}/api/runs/${napping.id}/cancel`, { method: 'POST' })).status, 202);
     await reader.cancel();
+  } finally {
+    await own.stop();
+  }
+});
+
+test('--keep-runs: older finished runs go, their logs with them', async () => {
+  const data = join(dir, 'data-keep');
+  const own = await startServe(dir, [], ['--data', data, '--keep-runs', '2']);
+  try {
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await finished(own, { tasks: [{ name: 'hey' }] })).id);
+    await problem(await fetch(`${own.url}/api/runs/${ids[0]}`), 404);
+    assert.equal(statSync(join(data, 'runs', String(ids[0])), { throwIfNoEntry: false }), undefined, 'its log folder is gone');
+    assert.equal((await fetch(`${own.url}/api/runs/${ids[2]}/hosts/localhost/log`)).status, 200);
+    assert.deepEqual(((await (await fetch(`${own.url}/api/runs`)).json()) as Json).runs.map((run: Json) => run.id), [ids[2], ids[1]]);
   } finally {
     await own.stop();
   }

@@ -3,7 +3,7 @@
 // share their code through chunks, so a fabfile's `import 'fabts'` and the CLI hold one `env`. The bundled files sit
 // in dist/cli/, as deep as the modules they come from: paths relative to import.meta.url still hold. Code loaded on
 // demand (ssh2 behind connect.ts, yargs, tsx's module hooks) stays on demand.
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -29,6 +29,8 @@ await build({
 });
 writeFileSync(`${root}dist/index.js`, "// The public API, bundled (scripts/bundle.mjs).\nexport * from './cli/api.js';\n");
 rmSync(`${root}dist/index.js.map`, { force: true });
+// The web page's stylesheet and icons, served by `fab serve` from dist/ as they are (its scripts are tsc's output).
+cpSync(`${root}src/serve/page/assets`, `${root}dist/serve/page/assets`, { recursive: true });
 
 /**
  * Leaves one compiled module out of the bundle, imported from its own file: the event bus, so that code which loads

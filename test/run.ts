@@ -1,7 +1,7 @@
 // What `npm test` runs: brings the real-sshd test bed up, runs node's test runner over the test files with
 // FABTS_TESTBED in its environment, tears the test bed down whatever happens, and exits with the runner's status.
 //
-//   node --import tsx test/run.ts                    unit + integration + e2e
+//   node --import tsx test/run.ts                    unit + integration + e2e + browser (headless Chromium)
 //   node --import tsx test/run.ts --unit             unit tests only, no test bed (no root needed)
 //   node --import tsx test/run.ts FILE|DIR|GLOB ...  just those (no test bed when they are all under test/unit)
 //   node --import tsx test/run.ts --test-name-pattern=sudo test/integration   (--test-* flags go to node)
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { startTestbed, stopTestbedSync, type Testbed } from './hosts/testbed.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SUITES = ['test/unit', 'test/integration', 'test/e2e'];
+const SUITES = ['test/unit', 'test/integration', 'test/e2e', 'test/browser'];
 const TEST_FILE = /\.test\.(ts|mts|cts|js|mjs|cjs)$/;
 
 function walk(dir: string): string[] {

@@ -97,7 +97,7 @@ export async function buildParser(argv: string[]): Promise<Argv> {
     .command('$0 [tasks..]', 'run tasks (default)', (y) => y.positional('tasks', { type: 'string', array: true }))
     .command('init', 'write a starter fabfile.ts into the current directory', (y) => y.option('force', { type: 'boolean', describe: 'overwrite an existing fabfile.ts' }))
     .command('completion', 'print a shell completion script (bash/zsh): fab completion >> ~/.bashrc')
-    .command('serve', 'serve the fabfile over HTTP: run tasks, follow them live, keep their history (see README "fab serve")', (y) => y.options(SERVE_FLAGS))
+    .command('serve', 'serve the fabfile over HTTP and as a web page: run tasks, follow them live, keep their history (see README "fab serve")', (y) => y.options(SERVE_FLAGS))
     .command('lock <action> [tasks..]', 'show (status) or remove (release) deploy locks on the hosts (-H, or a task\'s); release removes stale ones, --force any (recorded in the host\'s audit.log)', (y) =>
       y.positional('action', { choices: ['status', 'release'] }).option('force', { type: 'boolean', describe: 'release locks still held by a live run' }),
     )

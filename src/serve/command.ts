@@ -8,6 +8,7 @@ import { Auth, loadTokens } from './auth.ts';
 import { TaskCatalog, type FabCommand } from './child.ts';
 import { serveSettings } from './options.ts';
 import { RunManager } from './runs.ts';
+import { pagePlugin } from './page/plugin.ts';
 import { buildServer } from './server.ts';
 import { Store } from './store.ts';
 
@@ -57,7 +58,7 @@ export async function serveCommand(options: CliOptions, io: Io, config: unknown)
   const lost = runs.recover();
   const auth = new Auth(tokens?.tokens);
   const hostNames = Array.isArray((config as { hostNames?: unknown } | undefined)?.hostNames) ? (config as { hostNames: unknown[] }).hostNames.map(String) : [];
-  const app = await buildServer({ settings, runs, auth, hostNames });
+  const app = await buildServer({ settings, runs, auth, hostNames, plugins: [pagePlugin] });
   await app.listen({ host: settings.host, port: settings.port });
   const bound = app.server.address() as { address: string; port: number };
   const address = `${settings.tlsCert ? 'https' : 'http'}://${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`;

@@ -45,7 +45,8 @@ export interface CommandSpec {
   host: string;
   /** The command as the user wrote it, for display and errors. */
   command: string;
-  start(): Promise<CommandProcess>;
+  /** `signal` aborts (with the TIMEOUT error) when the timeout ends while the process is still being started (waiting for a channel). */
+  start(signal?: AbortSignal): Promise<CommandProcess>;
   /** Opens the host's connection without running anything: --dry-run still connects (and fails like a real run). */
   connect?(): Promise<unknown>;
   warnOnly: boolean;
@@ -125,19 +126,37 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
     return result;
   }
 
-  const proc = await spec.start();
-  const untrack = trackProcess(proc);
+  // The timeout counts from here: waiting for a channel (a server allowing few at once) is part of the command's time.
+  let timedOut = false;
+  let proc: CommandProcess | undefined;
+  const starting = new AbortController();
+  const timer =
+    spec.timeout && spec.timeout > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          const error = new FabError('TIMEOUT', `command timed out after ${spec.timeout}s ${host ? `on ${host}` : 'locally'}: ${spec.command}`, host ? { host } : {});
+          if (proc) fail(error);
+          else starting.abort(error);
+        }, spec.timeout * 1000)
+      : undefined;
+  try {
+    proc = await spec.start(starting.signal);
+  } catch (error) {
+    if (timer) clearTimeout(timer);
+    throw error;
+  }
+  const running = proc;
+  const untrack = trackProcess(running);
   const captures = { stdout: new Capture(spec.maxCapture), stderr: new Capture(spec.maxCapture) };
   const responders = new ResponderSet(spec.responders);
   const counts = new Map<Responder, number>();
   let failure: FabError | undefined;
-  let timedOut = false;
 
-  const fail = (error: FabError) => {
+  function fail(error: FabError): void {
     if (failure) return;
     failure = error;
-    proc.terminate();
-  };
+    proc?.terminate();
+  }
 
   // Answers are written in the order their prompts appeared, also when one has to be awaited. Output
   // events come in the connection's async context: an answer function runs in this command's (its host, env).
@@ -148,7 +167,7 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
       .then(() => (typeof text === 'function' ? inCommandContext(text) : text))
       .then((value) => {
         if (failure) return;
-        proc.write(value);
+        running.write(value);
         events.emit({ kind: 'answer', host, pattern: String(responder.pattern), answer: responder.secret ? '***' : value, secret: Boolean(responder.secret) });
       })
       .catch((error: unknown) => fail(error instanceof FabError ? error : new FabError('COMMAND_FAILED', `a responder for ${String(responder.pattern)} failed ${host ? `on ${host}` : 'locally'}: ${(error as Error).message}`, host ? { host } : {})));
@@ -180,32 +199,24 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
   const stderrDecoder = new StringDecoder('utf8');
   // Bound to this command's async context: the channel's data arrives in the context of whoever opened the
   // pooled connection, and hide()/show() and reporters must see this command's task, host and scope.
-  proc.stdout.on('data', AsyncResource.bind(onData('stdout', stdoutDecoder)));
-  proc.stderr?.on('data', AsyncResource.bind(onData('stderr', stderrDecoder)));
+  running.stdout.on('data', AsyncResource.bind(onData('stdout', stdoutDecoder)));
+  running.stderr?.on('data', AsyncResource.bind(onData('stderr', stderrDecoder)));
 
   if (spec.stdin !== undefined) {
     if (typeof spec.stdin === 'string' || Buffer.isBuffer(spec.stdin)) {
-      proc.write(spec.stdin);
-      if (responders.empty) proc.endInput();
+      running.write(spec.stdin);
+      if (responders.empty) running.endInput();
     } else {
-      spec.stdin.on('data', (chunk: Buffer) => proc.write(chunk));
-      spec.stdin.on('end', () => responders.empty && proc.endInput());
+      spec.stdin.on('data', (chunk: Buffer) => running.write(chunk));
+      spec.stdin.on('end', () => responders.empty && running.endInput());
     }
   } else if (responders.empty) {
-    proc.endInput();
+    running.endInput();
   }
-
-  const timer =
-    spec.timeout && spec.timeout > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          fail(new FabError('TIMEOUT', `command timed out after ${spec.timeout}s ${host ? `on ${host}` : 'locally'}: ${spec.command}`, host ? { host } : {}));
-        }, spec.timeout * 1000)
-      : undefined;
 
   let exit: { code: number | null; signal: string | null };
   try {
-    exit = await proc.exit;
+    exit = await running.exit;
   } finally {
     if (timer) clearTimeout(timer);
     untrack();

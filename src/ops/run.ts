@@ -41,7 +41,7 @@ export async function run(first: string | TemplateStringsArray, ...rest: unknown
     runner: 'run',
     host: host.text,
     command,
-    start: () => startRemote(host.text, line, pty, settings.timeout),
+    start: (signal) => startRemote(host.text, line, pty, settings.timeout, signal),
     connect: () => connectionFor(host.text),
     ...settings,
   });

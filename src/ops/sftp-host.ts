@@ -13,7 +13,7 @@ export async function sftpOnHost(op: string): Promise<{ host: CurrentHost; sessi
   const host = requireHost(op);
   try {
     const connection = await connectionFor(host.text);
-    return { host, session: SftpSession.for(await connection.sftp()) };
+    return { host, session: SftpSession.for(await connection.sftp(), connection) };
   } catch (error) {
     throw fileError(op, host.text, error);
   }

@@ -69,7 +69,7 @@ export async function sudo(first: string | TemplateStringsArray, ...rest: unknow
     runner: 'sudo',
     host: host.text,
     command,
-    start: () => startRemote(host.text, line, pty, settings.timeout),
+    start: (signal) => startRemote(host.text, line, pty, settings.timeout, signal),
     connect: () => connectionFor(host.text),
     ...settings,
     responders: [promptResponder, wrongPassword, ...settings.responders],

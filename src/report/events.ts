@@ -58,7 +58,7 @@ export type FabEvent =
   /** Someone is being asked a question at the terminal (or has an interactive shell, `shell: true`): live renderers pause between start and end. */
   | { kind: 'prompt'; state: 'start' | 'end'; host?: string; shell?: boolean }
   /** The first Ctrl-C: running commands are being ended. */
-  | { kind: 'interrupt' };
+  | { kind: 'interrupt'; signal?: 'SIGINT' | 'SIGTERM' };
 
 export type EventListener = (event: FabEvent) => void;
 

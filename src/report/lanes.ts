@@ -124,6 +124,8 @@ export class LaneBoard {
     where?.lane.set(field, text(where.prefix));
   }
 
+  private interruptedBy = 'Ctrl-C';
+
   handle(event: FabEvent): void {
     switch (event.kind) {
       case 'task-plan':
@@ -161,6 +163,9 @@ export class LaneBoard {
         break;
       case 'debug':
         if (!isHidden('debug')) this.show(event.host, 'line', (prefix) => `${prefix}debug: ${event.message}`);
+        break;
+      case 'interrupt':
+        this.interruptedBy = event.signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C';
         break;
       case 'warning':
         if (!isHidden('warnings')) this.warnings.push(`${event.host ? `[${event.host}] ` : ''}Warning: ${event.message}`);
@@ -207,7 +212,7 @@ export class LaneBoard {
   finishAll(): void {
     for (const entry of this.entries) entry.plan.resolve(undefined);
     for (const lane of this.lanes.values()) {
-      lane.finish(lane.running ? { status: 'failed', message: 'interrupted (Ctrl-C)' } : { status: 'skipped', message: 'not run' });
+      lane.finish(lane.running ? { status: 'failed', message: `interrupted (${this.interruptedBy})` } : { status: 'skipped', message: 'not run' });
     }
   }
 }

@@ -128,7 +128,7 @@ export class LineReporter {
         }
         break;
       case 'interrupt':
-        this.err.write(`${paint(this.color, 'yellow', 'fab: interrupted:')} ending the running commands (Ctrl-C again quits at once)\n`);
+        this.err.write(`${paint(this.color, 'yellow', `fab: interrupted${event.signal === 'SIGTERM' ? ' by SIGTERM' : ''}:`)} ending the running commands (${event.signal === 'SIGTERM' ? 'another SIGTERM or Ctrl-C' : 'Ctrl-C again'} quits at once)\n`);
         break;
       case 'warning':
         if (!isHidden('warnings')) this.err.write(`${this.prefix(event.host)} ${paint(this.color, 'yellow', 'Warning:')} ${event.message}\n`);

@@ -144,7 +144,7 @@ export class LogDirReporter {
         this.host(event.host, `${event.kind}: ${event.message}`);
         break;
       case 'interrupt':
-        this.run('interrupt: Ctrl-C; ending running commands');
+        this.run(`interrupt: ${event.signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'}; ending running commands`);
         break;
       case 'run-end':
         this.run(`end: exit code ${event.exitCode}`);

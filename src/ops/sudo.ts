@@ -3,10 +3,13 @@ import { env, envStore } from '../env/env.ts';
 import { FabError } from '../errors.ts';
 import { executeCommand, type CommandOptions } from './command.ts';
 import { commandArguments, commandSettings } from './options.ts';
-import { quote, shellTemplate } from './quote.ts';
+import { shellTemplate } from './quote.ts';
+import { portableCommand } from './login-shell.ts';
+import { composeCommand } from './compose.ts';
+import { currentScope } from '../env/context.ts';
 import { requireHost, startRemote } from './remote.ts';
 import { connectionFor } from '../ssh/pool.ts';
-import { remoteLine } from './run.ts';
+import { scopeOptions } from './run.ts';
 import type { Responder } from './responders.ts';
 import { refuseSudoPassword, sudoPasswordFor, type SudoPassword } from './sudo-password.ts';
 import type { Result } from './result.ts';
@@ -48,10 +51,10 @@ export async function sudo(first: string | TemplateStringsArray, ...rest: unknow
   const host = requireHost('sudo');
   const prompt = sudoPrompt();
   const user = options.user ?? (env.sudoUser as string | undefined);
-  const flags = [`-S -p ${quote(prompt.argument)} -H`, user ? `-u ${quote(user)}` : '', options.group ? `-g ${quote(options.group)}` : ''].filter(Boolean).join(' ');
+  const flags = ['-S', '-p', prompt.argument, '-H', ...(user ? ['-u', user] : []), ...(options.group ? ['-g', options.group] : [])];
   // The scope (cd, prefix, exports) runs inside sudo's shell, so it applies as the target user.
-  const inner = remoteLine(command, { ...options, shell: '/bin/sh -c' });
-  const line = `sudo ${flags} -- ${inner}`;
+  const composed = composeCommand(command, currentScope(), scopeOptions(options));
+  const line = portableCommand(['sudo', ...flags, '--', '/bin/sh', '-c', composed]);
   let sent: SudoPassword | undefined;
   const promptResponder: Responder = {
     pattern: new RegExp(prompt.shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),

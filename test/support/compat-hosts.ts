@@ -60,7 +60,10 @@ export interface CompatUser {
  */
 export function makeUser(tb: Testbed, what: string, shell: LoginShell, extraSudoers: string[] = []): CompatUser {
   const name = `${PREFIX}${what}`;
-  const home = path.join(compatDir(tb), 'home', name);
+  const homes = path.join(compatDir(tb), 'home');
+  fs.mkdirSync(homes, { mode: 0o711, recursive: true });
+  fs.chmodSync(homes, 0o711);
+  const home = path.join(homes, name);
   if (spawnSync('getent', ['passwd', name]).status === 0) sh('userdel', [name]);
   fs.mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
   sh('useradd', ['-M', '-d', home, '-s', shellPath(tb, shell), '-c', 'fabts compat test user', name]);

@@ -30,6 +30,8 @@ export type FabErrorCode =
   | 'ABORT'
   | 'INTERRUPTED'
   | 'REMOTE_FS'
+  /** The server has no SFTP subsystem: put/get fall back to exec channels, other file operations cannot. */
+  | 'NO_SFTP'
   | 'TRANSFER';
 
 /**

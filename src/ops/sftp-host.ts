@@ -15,8 +15,16 @@ export async function sftpOnHost(op: string): Promise<{ host: CurrentHost; sessi
     const connection = await connectionFor(host.text);
     return { host, session: SftpSession.for(await connection.sftp(), connection) };
   } catch (error) {
+    if (error instanceof FabError && error.code === 'NO_SFTP') {
+      throw new FabError('NO_SFTP', `${op} on ${error.message}; put and get work without it, ${op} does not`, { host: host.text, cause: error });
+    }
     throw fileError(op, host.text, error);
   }
+}
+
+/** Whether an error says the host has no SFTP subsystem (put/get fall back to exec channels then). */
+export function lacksSftp(error: unknown): boolean {
+  return error instanceof FabError && error.code === 'NO_SFTP';
 }
 
 export function isDryRun(): boolean {

@@ -230,7 +230,7 @@ export class PooledConnection {
     opening.catch(() => {
       if (this.sftpSession === opening) this.sftpSession = undefined;
     });
-    return opening;
+    return opening.catch((error: unknown) => Promise.reject(sftpStartError(this.target.label, error)));
   }
 
   /** A direct-tcpip channel to host:port as seen from this host (how gateways carry the next hop). */
@@ -260,6 +260,18 @@ export class PooledConnection {
     if (socket) socket.destroy();
     else this.client.destroy();
   }
+}
+
+/** Why an SFTP session did not start, in the words OpenSSH's sftp would use. */
+function sftpStartError(label: string, error: unknown): unknown {
+  const message = String((error as { cause?: Error }).cause?.message ?? (error as Error).message);
+  if (/Unable to start subsystem|exit code 127 while establishing SFTP/i.test(message)) {
+    return new FabError('NO_SFTP', `${label}: the server has no SFTP subsystem (no sftp-server, or no "Subsystem sftp" line in sshd_config)`, { host: label, cause: error });
+  }
+  if (/Packet length \d+ exceeds max length/i.test(message)) {
+    return new FabError('REMOTE_FS', `${label}: SFTP got text instead of its packets: the remote shell prints output for non-interactive sessions; make its start-up files (~/.bashrc ...) print only on a terminal`, { host: label, cause: error });
+  }
+  return error;
 }
 
 /**

@@ -121,7 +121,7 @@ export async function startDropbear(tb: Testbed, options: { sftp?: boolean } = {
   const log = fs.openSync(logPath, 'a', 0o600);
   const args = ['-F', '-E', '-p', `127.0.0.1:${port}`, '-r', key, '-s'];
   // Dropbear runs the sftp-server it was built with (/usr/lib/sftp-server): without it there is no SFTP at all.
-  const wrap = options.sftp === false ? ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind /dev/null /usr/lib/sftp-server 2>/dev/null; exec "$@"', 'sh'] : [];
+  const wrap = options.sftp === false ? ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none /usr/lib/openssh && exec "$@"', 'sh'] : [];
   const [command, ...rest] = [...wrap, '/usr/sbin/dropbear', ...args];
   const child = spawn(command!, rest, { detached: true, stdio: ['ignore', log, log] });
   fs.closeSync(log);

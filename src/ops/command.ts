@@ -7,7 +7,7 @@ import { isHidden } from '../report/levels.ts';
 import { Result } from './result.ts';
 import { interruptedError, isInterrupted, trackProcess } from './abort.ts';
 import { ResponderSet, type Responder } from './responders.ts';
-import { TextScrubber } from './scrub.ts';
+import { LineEnds, TextScrubber } from './scrub.ts';
 
 /** A started process, local or remote: the only things the shared IO loop needs from a backend. */
 export interface CommandProcess {
@@ -60,6 +60,8 @@ export interface CommandSpec {
   dryRun: boolean;
   /** Text cut out of the output (captured and shown) wherever it appears: sudo's prompt. Responders still see it. */
   hiddenText?: string;
+  /** The process runs on a pty: its `\r\n` line ends become `\n`, and the line end after hiddenText goes with it. */
+  pty?: boolean;
   /** Turns a second appearance of the sudo prompt into a clear error, and the like. */
   onResponderMatch?: (match: { responder: Responder; count: number }) => FabError | undefined;
 }
@@ -173,9 +175,11 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
       .catch((error: unknown) => fail(error instanceof FabError ? error : new FabError('COMMAND_FAILED', `a responder for ${String(responder.pattern)} failed ${host ? `on ${host}` : 'locally'}: ${(error as Error).message}`, host ? { host } : {})));
   };
 
-  const scrubbers = spec.hiddenText ? { stdout: new TextScrubber(spec.hiddenText), stderr: new TextScrubber(spec.hiddenText) } : undefined;
+  const scrubbers = spec.hiddenText ? { stdout: new TextScrubber(spec.hiddenText, spec.pty), stderr: new TextScrubber(spec.hiddenText, spec.pty) } : undefined;
+  const lineEnds = spec.pty ? new LineEnds() : undefined;
   const show = (stream: 'stdout' | 'stderr', text: string, bytes: Buffer) => {
-    const shown = scrubbers ? scrubbers[stream].push(text) : text;
+    const scrubbed = scrubbers ? scrubbers[stream].push(text) : text;
+    const shown = lineEnds && stream === 'stdout' ? lineEnds.push(scrubbed) : scrubbed;
     if (!shown) return;
     captures[stream].add(shown);
     events.emit({ kind: 'output', host, stream, text: shown, bytes: shown === text ? bytes : Buffer.from(shown), hidden: streamHidden(spec.hide, stream) });
@@ -224,10 +228,11 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
   for (const [stream, decoder] of [['stdout', stdoutDecoder], ['stderr', stderrDecoder]] as const) {
     // The decoder's tail is an incomplete character whose raw bytes went out already; held-back text did not.
     const decoded = decoder.end();
-    const rest = scrubbers ? scrubbers[stream].push(decoded) + scrubbers[stream].end() : decoded;
+    const scrubbed = scrubbers ? scrubbers[stream].push(decoded) + scrubbers[stream].end() : decoded;
+    const rest = lineEnds && stream === 'stdout' ? lineEnds.push(scrubbed) + lineEnds.end() : scrubbed;
     if (rest) {
       captures[stream].add(rest);
-      events.emit({ kind: 'output', host, stream, text: rest, bytes: scrubbers ? Buffer.from(rest) : Buffer.alloc(0), hidden: streamHidden(spec.hide, stream) });
+      events.emit({ kind: 'output', host, stream, text: rest, bytes: scrubbers || lineEnds ? Buffer.from(rest) : Buffer.alloc(0), hidden: streamHidden(spec.hide, stream) });
     }
   }
 

@@ -50,6 +50,7 @@ export async function run(first: string | TemplateStringsArray, ...rest: unknown
     host: host.text,
     command,
     start: (signal) => startRemote(host.text, line, pty, settings.timeout, signal),
+    pty,
     connect: () => connectionFor(host.text),
     ...settings,
   });

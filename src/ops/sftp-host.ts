@@ -49,7 +49,8 @@ export async function privileged(
   options: { readOnly?: boolean; code?: FabErrorCode; okCodes?: number[] } = {},
 ): Promise<{ stdout: string; code: number | null }> {
   const okReturnCodes = [0, ...(options.okCodes ?? [])];
-  const call = () => hide('running', 'stdout', 'stderr', () => sudo(script, { cwd: '/', warnOnly: false, okReturnCodes, pty: false }));
+  // env.pty too: a host whose sudoers has requiretty runs sudo only on a terminal.
+  const call = () => hide('running', 'stdout', 'stderr', () => sudo(script, { cwd: '/', warnOnly: false, okReturnCodes, pty: Boolean(env.pty) }));
   try {
     const result = options.readOnly ? await settings({ dryRun: false }, call) : await call();
     return { stdout: result.stdout, code: result.code };

@@ -38,6 +38,8 @@ function sudoPrompt(): { shown: string; argument: string } {
 }
 
 const WRONG_PASSWORD = /Sorry, try again\.|incorrect password attempt/;
+/** sudo's refusal under `Defaults requiretty` (older RHEL/CentOS): only a pty helps. */
+const NEEDS_TTY = /you must have a tty to run sudo/;
 
 /**
  * Runs a command through `sudo -S` on the current host. The password is written to the command's
@@ -66,6 +68,7 @@ export async function sudo(first: string | TemplateStringsArray, ...rest: unknow
     },
   };
   const wrongPassword: Responder = { pattern: WRONG_PASSWORD, fail: true };
+  const needsTty: Responder = { pattern: NEEDS_TTY, fail: true };
   const pty = options.pty ?? Boolean(env.pty);
   const settings = commandSettings(options);
   return executeCommand({
@@ -75,9 +78,13 @@ export async function sudo(first: string | TemplateStringsArray, ...rest: unknow
     start: (signal) => startRemote(host.text, line, pty, settings.timeout, signal),
     connect: () => connectionFor(host.text),
     ...settings,
-    responders: [promptResponder, wrongPassword, ...settings.responders],
+    responders: [promptResponder, wrongPassword, needsTty, ...settings.responders],
     hiddenText: prompt.shown,
+    pty,
     onResponderMatch: ({ responder, count }) => {
+      if (responder === needsTty) {
+        return new FabError('COMMAND_FAILED', `sudo on ${host.text} refused to run without a terminal: set pty: true (the host's sudoers has requiretty)`, { host: host.text });
+      }
       if (responder === wrongPassword || (responder === promptResponder && count > 1)) {
         if (sent) refuseSudoPassword(sent.value);
         const from = sent ? ` from ${sent.source}` : '';

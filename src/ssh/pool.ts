@@ -20,6 +20,9 @@ const REFUSED_FOR_LIMIT = new Set([1, 2, 4]);
 /** How often a channel refused with no other channel open is asked for again before the refusal is final. */
 const EMPTY_REFUSAL_RETRIES = 8;
 
+/** How often an exec whose fresh channel the server closed unanswered is tried again. */
+const EXEC_RETRIES = 3;
+
 /** What the pool needs from the SFTP session's user to lend its slot to other channels. */
 export interface SftpUser {
   /** No request in flight and no file open. */
@@ -101,6 +104,7 @@ export class PooledConnection {
     options: { openTimeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<T> {
     let refusals = 0;
+    let execRetries = 0;
     for (;;) {
       if (this.sessions.inUse >= this.sessions.limit) this.retireIdleSftp();
       this.waiters++;
@@ -121,6 +125,14 @@ export class PooledConnection {
         return channel;
       } catch (error) {
         release();
+        // Dropbear, given a channel open right after one closed, can hand out the closed channel's number while it
+        // still ends that channel's session: it closes the new channel at once, before answering its request.
+        // The channel was never used, so it is asked for again.
+        if (this.alive && (error as Error).message === 'Unable to exec' && ++execRetries <= EXEC_RETRIES) {
+          events.emit({ kind: 'debug', host: this.target.label, message: `the server closed a new channel before running its command; asking again (${execRetries} of ${EXEC_RETRIES})` });
+          await abortable(delay(20 * execRetries), options.signal);
+          continue;
+        }
         const refusedForLimit = REFUSED_FOR_LIMIT.has((error as { reason?: unknown }).reason as number);
         const others = this.sessions.inUse;
         // With nothing else open, a refusal is the server still freeing the session that closed a moment ago

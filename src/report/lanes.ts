@@ -164,6 +164,9 @@ export class LaneBoard {
       case 'debug':
         if (!isHidden('debug')) this.show(event.host, 'line', (prefix) => `${prefix}debug: ${event.message}`);
         break;
+      case 'banner':
+        if (!isHidden('status')) this.warnings.push(...event.message.trimEnd().split('\n').map((line) => `[${event.host}] ${line}`));
+        break;
       case 'interrupt':
         this.interruptedBy = event.signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C';
         break;

@@ -136,6 +136,10 @@ export class LineReporter {
       case 'status':
         if (!isHidden('status')) this.line(this.out, event.host, '', event.message);
         break;
+      case 'banner':
+        // On stderr, as ssh shows it.
+        if (!isHidden('status')) for (const line of event.message.trimEnd().split('\n')) this.err.write(`${this.prefix(event.host)} ${line}\n`);
+        break;
       case 'transfer':
         this.transfer(event);
         break;

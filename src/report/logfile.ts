@@ -139,6 +139,7 @@ export class LogDirReporter {
         this.run(`warning: ${event.host ? `[${event.host}] ` : ''}${event.message}`);
         if (event.host) this.host(event.host, `warning: ${event.message}`);
         break;
+      case 'banner':
       case 'status':
       case 'debug':
         this.host(event.host, `${event.kind}: ${event.message}`);

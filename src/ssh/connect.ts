@@ -114,6 +114,7 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
   const debug = (message: string) => events.emit({ kind: 'debug', host: target.label, message });
   if (target.forwardAgent && !target.forwardAgentSocket) debug('agent forwarding asked for, but there is no agent to forward (SSH_AUTH_SOCK is unset)');
   client.on('handshake', (negotiated) => debug(describeHandshake(negotiated)));
+  client.on('banner', (message: string) => events.emit({ kind: 'banner', host: target.label, message }));
   return new Promise<ClientType>((resolve, reject) => {
     let settled = false;
     const settle = (error: FabError | undefined) => {

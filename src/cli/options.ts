@@ -46,7 +46,7 @@ export interface CliOptions {
   logDir: string | undefined;
   noColor: boolean;
   debug: boolean;
-  command: 'run' | 'init' | 'completion' | 'shell';
+  command: 'run' | 'init' | 'types' | 'completion' | 'shell';
   force: boolean;
   /** `fab shell [cmd..]` / `fab shell -- cmd`: the command to run interactively instead of a login shell. */
   shellCommand: string | undefined;
@@ -86,7 +86,8 @@ export async function buildParser(argv: string[]): Promise<Argv> {
     .usage('Usage: $0 [options] [task[:arg,key=value] ...] [-- ad hoc command]\n\nRuns fabfile tasks on hosts over SSH.')
     .parserConfiguration(PARSER_CONFIGURATION)
     .command('$0 [tasks..]', 'run tasks (default)', (y) => y.positional('tasks', { type: 'string', array: true }))
-    .command('init', 'write a starter fabfile.ts into the current directory', (y) => y.option('force', { type: 'boolean', describe: 'overwrite an existing fabfile.ts' }))
+    .command('init', 'write a starter fabfile.ts (and a tsconfig.json for editors) into the current directory', (y) => y.option('force', { type: 'boolean', describe: 'overwrite an existing fabfile.ts' }))
+    .command('types', "make editors resolve 'fabts' to this fab's types (tsconfig.json paths), with no npm install")
     .command('completion', 'print a shell completion script (bash/zsh): fab completion >> ~/.bashrc')
     .command('shell [cmd..]', 'open an interactive shell on each host (-H), one after another; fab -H web1 shell -- top runs a command instead')
     .options(FLAGS)
@@ -150,7 +151,7 @@ export async function parseCli(argv: string[], print: (text: string) => void, op
   }
   const positional = ((parsed.tasks as unknown[] | undefined) ?? (parsed._ as unknown[])).map(String);
   const commandWord = (parsed._ as unknown[])[0];
-  const command = commandWord === 'init' || commandWord === 'completion' || commandWord === 'shell' ? commandWord : 'run';
+  const command = commandWord === 'init' || commandWord === 'types' || commandWord === 'completion' || commandWord === 'shell' ? commandWord : 'run';
   const dashDash = (parsed['--'] as unknown[] | undefined)?.map(String) ?? [];
   const shellWords = command === 'shell' ? [...((parsed.cmd as unknown[] | undefined) ?? []).map(String), ...dashDash] : [];
   return {

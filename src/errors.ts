@@ -32,6 +32,8 @@ export type FabErrorCode =
   | 'ABORT'
   | 'INTERRUPTED'
   | 'REMOTE_FS'
+  /** The server has no SFTP subsystem: put/get fall back to exec channels, other file operations cannot. */
+  | 'NO_SFTP'
   | 'TRANSFER'
   /** A deploy lock is held by another run, or could not be taken or kept. */
   | 'LOCK_HELD'

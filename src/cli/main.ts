@@ -24,6 +24,7 @@ import { runSession } from './session.ts';
 import { parseCli, setVersion, type CliOptions } from './options.ts';
 import { findTask, formatTaskDetails, formatTaskList, taskListDocument } from './list.ts';
 import { writeStarterFabfile } from './init.ts';
+import { writeEditorTypes } from './editor-types.ts';
 import { completionScript } from './completion.ts';
 import { shellPlan } from './shell.ts';
 import { askUpFront, useTerminal } from './terminal-setup.ts';
@@ -147,7 +148,11 @@ async function runCommand(options: CliOptions, io: Io, writer?: EventsWriter): P
 
   if (options.command === 'init') {
     const path = writeStarterFabfile(io.cwd, options.force);
-    io.stdout.write(`Wrote ${path}. Try: fab -l\n`);
+    io.stdout.write(`Wrote ${path}. Try: fab -l\n${writeEditorTypes(io.cwd)}\n`);
+    return ExitCode.ok;
+  }
+  if (options.command === 'types') {
+    io.stdout.write(`${writeEditorTypes(io.cwd)}\n`);
     return ExitCode.ok;
   }
   if (options.command === 'completion') {

@@ -49,7 +49,7 @@ export interface CliOptions {
   events: string | undefined;
   noColor: boolean;
   debug: boolean;
-  command: 'run' | 'init' | 'completion' | 'shell' | 'serve' | 'lock';
+  command: 'run' | 'init' | 'types' | 'completion' | 'shell' | 'serve' | 'lock';
   /** `fab serve` flags, as given (src/serve/options.ts checks them with the config file's `serve` key). */
   serve: Record<string, unknown>;
   /** `fab lock status|release [TASK]`. */
@@ -95,7 +95,8 @@ export async function buildParser(argv: string[]): Promise<Argv> {
     .usage('Usage: $0 [options] [task[:arg,key=value] ...] [-- ad hoc command]\n\nRuns fabfile tasks on hosts over SSH.')
     .parserConfiguration(PARSER_CONFIGURATION)
     .command('$0 [tasks..]', 'run tasks (default)', (y) => y.positional('tasks', { type: 'string', array: true }))
-    .command('init', 'write a starter fabfile.ts into the current directory', (y) => y.option('force', { type: 'boolean', describe: 'overwrite an existing fabfile.ts' }))
+    .command('init', 'write a starter fabfile.ts (and a tsconfig.json for editors) into the current directory', (y) => y.option('force', { type: 'boolean', describe: 'overwrite an existing fabfile.ts' }))
+    .command('types', "make editors resolve 'fabts' to this fab's types (tsconfig.json paths), with no npm install")
     .command('completion', 'print a shell completion script (bash/zsh): fab completion >> ~/.bashrc')
     .command('serve', 'serve the fabfile over HTTP and as a web page: run tasks, follow them live, keep their history (see README "fab serve")', (y) => y.options(SERVE_FLAGS))
     .command('lock <action> [tasks..]', 'show (status) or remove (release) deploy locks on the hosts (-H, or a task\'s); release removes stale ones, --force any (recorded in the host\'s audit.log)', (y) =>
@@ -187,7 +188,7 @@ export async function parseCli(argv: string[], print: (text: string) => void, op
   }
   const positional = ((parsed.tasks as unknown[] | undefined) ?? (parsed._ as unknown[])).map(String);
   const commandWord = (parsed._ as unknown[])[0];
-  const command = commandWord === 'init' || commandWord === 'completion' || commandWord === 'shell' || commandWord === 'serve' || commandWord === 'lock' ? commandWord : 'run';
+  const command = commandWord === 'init' || commandWord === 'types' || commandWord === 'completion' || commandWord === 'shell' || commandWord === 'serve' || commandWord === 'lock' ? commandWord : 'run';
   const dashDash = (parsed['--'] as unknown[] | undefined)?.map(String) ?? [];
   const shellWords = command === 'shell' ? [...((parsed.cmd as unknown[] | undefined) ?? []).map(String), ...dashDash] : [];
   return {

@@ -6,7 +6,7 @@ import { FLAGS, PARSER_CONFIGURATION } from './flags.ts';
 // table and settings; anything else (help, version, a subcommand, an unknown flag, a missing value) goes to yargs,
 // which prints the help or the usage error.
 
-const SUBCOMMANDS = new Set(['init', 'completion', 'shell', 'serve', 'lock']);
+const SUBCOMMANDS = new Set(['init', 'types', 'completion', 'shell', 'serve', 'lock']);
 const BAIL_FLAGS = ['help', 'h', 'version', 'V'];
 
 function camelCase(name: string): string {

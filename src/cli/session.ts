@@ -93,7 +93,7 @@ export async function runSession(session: SessionOptions, io: Io): Promise<numbe
   let interrupting: Promise<void> | undefined;
   const stopWaiting = new Promise<void>((resolve) => {
     const onAbort = () => {
-      interrupting ??= interruptRun();
+      interrupting ??= interruptRun(undefined, io.signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
       void delay(INTERRUPT_GRACE_MS).then(resolve);
     };
     if (io.signal?.aborted) onAbort();

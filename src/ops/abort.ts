@@ -10,6 +10,14 @@ import type { CommandProcess } from './command.ts';
  */
 const live = new Set<CommandProcess>();
 let interrupted = false;
+/** What interrupted the run: Ctrl-C (SIGINT) or a SIGTERM (a service manager, `kill`), named as such in messages. */
+export type InterruptCause = 'SIGINT' | 'SIGTERM';
+let cause: InterruptCause = 'SIGINT';
+
+/** `Ctrl-C` or `SIGTERM`, for messages. */
+export function causeName(by: InterruptCause = cause): string {
+  return by === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C';
+}
 
 export function isInterrupted(): boolean {
   return interrupted;
@@ -17,7 +25,7 @@ export function isInterrupted(): boolean {
 
 /** The error a command or host gets when the run was interrupted. */
 export function interruptedError(host?: string): FabError {
-  return new FabError('INTERRUPTED', `interrupted (Ctrl-C)${host ? ` on ${host}` : ''}`, { exitCode: ExitCode.interrupted, ...(host ? { host } : {}) });
+  return new FabError('INTERRUPTED', `interrupted (${causeName()})${host ? ` on ${host}` : ''}`, { exitCode: ExitCode.interrupted, ...(host ? { host } : {}) });
 }
 
 /** Registers a started process until it exits; a process started after the interrupt is ended at once. */
@@ -32,8 +40,11 @@ export function trackProcess(proc: CommandProcess): () => void {
  * their half-written files (before the connections close). Idempotent: a second call ends what started
  * since and waits again.
  */
-export async function interruptRun(graceMs = 3000): Promise<void> {
-  if (!interrupted) events.emit({ kind: 'interrupt' });
+export async function interruptRun(graceMs = 3000, by: InterruptCause = 'SIGINT'): Promise<void> {
+  if (!interrupted) {
+    cause = by;
+    events.emit({ kind: 'interrupt', signal: by });
+  }
   interrupted = true;
   const running = [...live];
   for (const proc of running) proc.terminate();
@@ -56,5 +67,6 @@ export function liveProcessCount(): number {
 /** For a new run in the same process (tests). */
 export function resetInterrupt(): void {
   interrupted = false;
+  cause = 'SIGINT';
   live.clear();
 }

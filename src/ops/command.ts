@@ -7,7 +7,7 @@ import { isHidden } from '../report/levels.ts';
 import { Result } from './result.ts';
 import { interruptedError, isInterrupted, trackProcess } from './abort.ts';
 import { ResponderSet, type Responder } from './responders.ts';
-import { TextScrubber } from './scrub.ts';
+import { LineEnds, TextScrubber } from './scrub.ts';
 
 /** A started process, local or remote: the only things the shared IO loop needs from a backend. */
 export interface CommandProcess {
@@ -45,7 +45,8 @@ export interface CommandSpec {
   host: string;
   /** The command as the user wrote it, for display and errors. */
   command: string;
-  start(): Promise<CommandProcess>;
+  /** `signal` aborts (with the TIMEOUT error) when the timeout ends while the process is still being started (waiting for a channel). */
+  start(signal?: AbortSignal): Promise<CommandProcess>;
   /** Opens the host's connection without running anything: --dry-run still connects (and fails like a real run). */
   connect?(): Promise<unknown>;
   warnOnly: boolean;
@@ -59,6 +60,8 @@ export interface CommandSpec {
   dryRun: boolean;
   /** Text cut out of the output (captured and shown) wherever it appears: sudo's prompt. Responders still see it. */
   hiddenText?: string;
+  /** The process runs on a pty: its `\r\n` line ends become `\n`, and the line end after hiddenText goes with it. */
+  pty?: boolean;
   /** Turns a second appearance of the sudo prompt into a clear error, and the like. */
   onResponderMatch?: (match: { responder: Responder; count: number }) => FabError | undefined;
 }
@@ -125,19 +128,37 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
     return result;
   }
 
-  const proc = await spec.start();
-  const untrack = trackProcess(proc);
+  // The timeout counts from here: waiting for a channel (a server allowing few at once) is part of the command's time.
+  let timedOut = false;
+  let proc: CommandProcess | undefined;
+  const starting = new AbortController();
+  const timer =
+    spec.timeout && spec.timeout > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          const error = new FabError('TIMEOUT', `command timed out after ${spec.timeout}s ${host ? `on ${host}` : 'locally'}: ${spec.command}`, host ? { host } : {});
+          if (proc) fail(error);
+          else starting.abort(error);
+        }, spec.timeout * 1000)
+      : undefined;
+  try {
+    proc = await spec.start(starting.signal);
+  } catch (error) {
+    if (timer) clearTimeout(timer);
+    throw error;
+  }
+  const running = proc;
+  const untrack = trackProcess(running);
   const captures = { stdout: new Capture(spec.maxCapture), stderr: new Capture(spec.maxCapture) };
   const responders = new ResponderSet(spec.responders);
   const counts = new Map<Responder, number>();
   let failure: FabError | undefined;
-  let timedOut = false;
 
-  const fail = (error: FabError) => {
+  function fail(error: FabError): void {
     if (failure) return;
     failure = error;
-    proc.terminate();
-  };
+    proc?.terminate();
+  }
 
   // Answers are written in the order their prompts appeared, also when one has to be awaited. Output
   // events come in the connection's async context: an answer function runs in this command's (its host, env).
@@ -148,15 +169,17 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
       .then(() => (typeof text === 'function' ? inCommandContext(text) : text))
       .then((value) => {
         if (failure) return;
-        proc.write(value);
+        running.write(value);
         events.emit({ kind: 'answer', host, pattern: String(responder.pattern), answer: responder.secret ? '***' : value, secret: Boolean(responder.secret) });
       })
       .catch((error: unknown) => fail(error instanceof FabError ? error : new FabError('COMMAND_FAILED', `a responder for ${String(responder.pattern)} failed ${host ? `on ${host}` : 'locally'}: ${(error as Error).message}`, host ? { host } : {})));
   };
 
-  const scrubbers = spec.hiddenText ? { stdout: new TextScrubber(spec.hiddenText), stderr: new TextScrubber(spec.hiddenText) } : undefined;
+  const scrubbers = spec.hiddenText ? { stdout: new TextScrubber(spec.hiddenText, spec.pty), stderr: new TextScrubber(spec.hiddenText, spec.pty) } : undefined;
+  const lineEnds = spec.pty ? new LineEnds() : undefined;
   const show = (stream: 'stdout' | 'stderr', text: string, bytes: Buffer) => {
-    const shown = scrubbers ? scrubbers[stream].push(text) : text;
+    const scrubbed = scrubbers ? scrubbers[stream].push(text) : text;
+    const shown = lineEnds && stream === 'stdout' ? lineEnds.push(scrubbed) : scrubbed;
     if (!shown) return;
     captures[stream].add(shown);
     events.emit({ kind: 'output', host, stream, text: shown, bytes: shown === text ? bytes : Buffer.from(shown), hidden: streamHidden(spec.hide, stream) });
@@ -180,32 +203,24 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
   const stderrDecoder = new StringDecoder('utf8');
   // Bound to this command's async context: the channel's data arrives in the context of whoever opened the
   // pooled connection, and hide()/show() and reporters must see this command's task, host and scope.
-  proc.stdout.on('data', AsyncResource.bind(onData('stdout', stdoutDecoder)));
-  proc.stderr?.on('data', AsyncResource.bind(onData('stderr', stderrDecoder)));
+  running.stdout.on('data', AsyncResource.bind(onData('stdout', stdoutDecoder)));
+  running.stderr?.on('data', AsyncResource.bind(onData('stderr', stderrDecoder)));
 
   if (spec.stdin !== undefined) {
     if (typeof spec.stdin === 'string' || Buffer.isBuffer(spec.stdin)) {
-      proc.write(spec.stdin);
-      if (responders.empty) proc.endInput();
+      running.write(spec.stdin);
+      if (responders.empty) running.endInput();
     } else {
-      spec.stdin.on('data', (chunk: Buffer) => proc.write(chunk));
-      spec.stdin.on('end', () => responders.empty && proc.endInput());
+      spec.stdin.on('data', (chunk: Buffer) => running.write(chunk));
+      spec.stdin.on('end', () => responders.empty && running.endInput());
     }
   } else if (responders.empty) {
-    proc.endInput();
+    running.endInput();
   }
-
-  const timer =
-    spec.timeout && spec.timeout > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          fail(new FabError('TIMEOUT', `command timed out after ${spec.timeout}s ${host ? `on ${host}` : 'locally'}: ${spec.command}`, host ? { host } : {}));
-        }, spec.timeout * 1000)
-      : undefined;
 
   let exit: { code: number | null; signal: string | null };
   try {
-    exit = await proc.exit;
+    exit = await running.exit;
   } finally {
     if (timer) clearTimeout(timer);
     untrack();
@@ -213,10 +228,11 @@ export async function executeCommand(spec: CommandSpec): Promise<Result> {
   for (const [stream, decoder] of [['stdout', stdoutDecoder], ['stderr', stderrDecoder]] as const) {
     // The decoder's tail is an incomplete character whose raw bytes went out already; held-back text did not.
     const decoded = decoder.end();
-    const rest = scrubbers ? scrubbers[stream].push(decoded) + scrubbers[stream].end() : decoded;
+    const scrubbed = scrubbers ? scrubbers[stream].push(decoded) + scrubbers[stream].end() : decoded;
+    const rest = lineEnds && stream === 'stdout' ? lineEnds.push(scrubbed) + lineEnds.end() : scrubbed;
     if (rest) {
       captures[stream].add(rest);
-      events.emit({ kind: 'output', host, stream, text: rest, bytes: scrubbers ? Buffer.from(rest) : Buffer.alloc(0), hidden: streamHidden(spec.hide, stream) });
+      events.emit({ kind: 'output', host, stream, text: rest, bytes: scrubbers || lineEnds ? Buffer.from(rest) : Buffer.alloc(0), hidden: streamHidden(spec.hide, stream) });
     }
   }
 

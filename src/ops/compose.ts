@@ -51,9 +51,3 @@ export function composeCommand(command: string, scope: Scope, options: { cwd?: s
   if (exports.length > 0) line = `export ${exports.join(' ')}; ${line}`;
   return line;
 }
-
-/** Wraps a command for a shell given as `/bin/sh -c` style (the last word takes the command). */
-export function wrapInShell(command: string, shell: string | undefined): string {
-  if (!shell) return command;
-  return `${shell} ${quote(command)}`;
-}

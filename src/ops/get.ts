@@ -13,7 +13,9 @@ import { localTarget, planGet, type GetPlan, type RemoteMatch } from './get-plan
 import { DEFAULT_GET_TEMPLATE, resolveRemotePath } from './paths.ts';
 import { trackTransfer } from './progress.ts';
 import { FILES_AT_ONCE } from './put.ts';
-import { isDryRun, privileged, sftpOnHost, sudoUserForAcl } from './sftp-host.ts';
+import { isDryRun, lacksSftp, privileged, sftpOnHost, sudoIsRoot, sudoUserForAcl } from './sftp-host.ts';
+import { getOverExec } from './exec-transfer.ts';
+import { requireHost } from './remote.ts';
 import { quote } from './quote.ts';
 import { NOTHING_MATCHED, STAGED_MODES, listScript, parseStagedModes, stageScript } from './sudo-scripts/index.ts';
 import { TransferResult, reportDryRun, type TransferredFile } from './transfer-result.ts';
@@ -111,7 +113,11 @@ function describePlan(plan: GetPlan): string {
  */
 export async function get(remote: string, local?: string, options: GetOptions = {}): Promise<TransferResult> {
   const started = performance.now();
-  const { host, session } = await sftpOnHost('get');
+  const { host, session } = await sftpOnHost('get').catch((error: unknown) => {
+    if (!lacksSftp(error) || options.useSudo || isDryRun() || typeof remote !== 'string' || hasGlobMagic(remote)) throw error;
+    return { host: requireHost('get'), session: undefined };
+  });
+  if (!session) return getOverExec(host.text, remote, local ?? DEFAULT_GET_TEMPLATE).catch((error: unknown) => Promise.reject(fileError('get', host.text, error, { code: 'TRANSFER' })));
   if (typeof remote !== 'string' || remote === '') throw fileUsage('get', host.text, 'give the remote path to download', 'TRANSFER');
   const template = local ?? DEFAULT_GET_TEMPLATE;
   try {

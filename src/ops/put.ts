@@ -15,7 +15,9 @@ import { fileError, fileUsage } from './fs-errors.ts';
 import { resolveRemotePath } from './paths.ts';
 import { trackTransfer } from './progress.ts';
 import { parseMode, planPut, type PlannedUpload, type PutPlan, type RemoteKind, type UploadSource } from './put-plan.ts';
-import { isDryRun, privileged, sftpOnHost, sudoUserForAcl, unprivileged } from './sftp-host.ts';
+import { isDryRun, lacksSftp, privileged, sftpOnHost, sudoIsRoot, sudoUserForAcl, unprivileged } from './sftp-host.ts';
+import { putOverExec } from './exec-transfer.ts';
+import { requireHost } from './remote.ts';
 import { installScript, probeScript, shareScript } from './sudo-scripts/index.ts';
 import { TransferResult, reportDryRun, type TransferredFile } from './transfer-result.ts';
 import { quote } from './quote.ts';
@@ -158,7 +160,13 @@ export function put(local: string | Buffer | Readable, remote?: string, options:
 /** put() under another operation's name (writeFile, uploadTemplate), so its errors say which. */
 export async function upload(op: string, local: string | Buffer | Readable, remote: string | undefined, options: PutOptions): Promise<TransferResult> {
   const started = performance.now();
-  const { host, session } = await sftpOnHost(op);
+  const { host, session } = await sftpOnHost(op).catch(async (error: unknown) => {
+    if (!lacksSftp(error) || options.useSudo || isDryRun() || (local !== undefined && typeof local !== 'string' && remote === undefined)) throw error;
+    const host = requireHost(op);
+    events.emit({ kind: 'debug', host: host.text, message: `${op}: the server has no SFTP subsystem; sending the files through cat on exec channels` });
+    return { host, session: undefined };
+  });
+  if (!session) return putOverExec(op, host.text, local, remote ?? '.', { mode: parseMode(options.mode, op, host.text), mirrorLocalMode: Boolean(options.mirrorLocalMode) }).catch((error: unknown) => Promise.reject(fileError(op, host.text, error, { code: 'TRANSFER' })));
   const mode = parseMode(options.mode, op, host.text);
   if (remote === undefined && typeof local !== 'string') throw fileUsage(op, host.text, 'a Buffer or stream needs the remote file name', 'TRANSFER');
   const remoteText = remote ?? '.';

@@ -89,11 +89,12 @@ export function signalChannel(channel: ClientChannel, name: string): void {
  * Opens an exec channel on the host's pooled connection and runs line there. With a command timeout, a host
  * that does not even answer the channel request within it (frozen) fails the command and drops the connection.
  */
-export async function startRemote(hostText: string, line: string, pty: boolean, timeoutSeconds?: number): Promise<CommandProcess> {
+export async function startRemote(hostText: string, line: string, pty: boolean, timeoutSeconds?: number, signal?: AbortSignal): Promise<CommandProcess> {
   const connection = await connectionFor(hostText);
   const channel = await connection.exec(line, {
     ...(pty ? { pty: ptyOptions() } : {}),
     ...(timeoutSeconds && timeoutSeconds > 0 ? { openTimeoutMs: timeoutSeconds * 1000 } : {}),
+    ...(signal ? { signal } : {}),
   });
   return channelProcess(connection, channel, pty);
 }

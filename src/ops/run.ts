@@ -1,7 +1,8 @@
 import { currentScope } from '../env/context.ts';
 import { env } from '../env/env.ts';
 import { DEFAULTS } from '../config/schema.ts';
-import { composeCommand, wrapInShell } from './compose.ts';
+import { composeCommand } from './compose.ts';
+import { portableShellLine } from './login-shell.ts';
 import { executeCommand, type CommandOptions } from './command.ts';
 import { commandArguments, commandSettings } from './options.ts';
 import { shellTemplate } from './quote.ts';
@@ -13,16 +14,23 @@ import type { Result } from './result.ts';
 // that sh, bash, zsh, fish and csh all read the same way, as a plain command and its arguments.
 const PLAIN_WORDS = /^[A-Za-z0-9_./][A-Za-z0-9_./:+,-]*(?: [A-Za-z0-9_./:@%+,-][A-Za-z0-9_./:@%+,=-]*)*$/;
 
-/** The command line sent to sshd: scope (cd, prefix, shellEnv, path) composed, then wrapped in env.shell. */
+/** The per-call parts of the scope: the `cwd` option (else cd()'s directory) and the `env` option. */
+export function scopeOptions(options: CommandOptions): { cwd?: string; env?: Record<string, string> } {
+  const cwd = options.cwd ?? currentScope().cwd;
+  return { ...(cwd !== undefined ? { cwd } : {}), ...(options.env ? { env: options.env } : {}) };
+}
+
+/**
+ * The command line sent to sshd: scope (cd, prefix, shellEnv, path) composed, then wrapped in env.shell so
+ * that the user's login shell, whichever it is, hands it to that shell unchanged (login-shell.ts).
+ */
 export function remoteLine(command: string, options: CommandOptions): string {
-  const scope = currentScope();
-  const cwd = options.cwd ?? scope.cwd;
-  const composed = composeCommand(command, scope, { ...(cwd !== undefined ? { cwd } : {}), ...(options.env ? { env: options.env } : {}) });
+  const composed = composeCommand(command, currentScope(), scopeOptions(options));
   const shell = options.shell ?? (env.shell as string | undefined);
   // sshd runs the line with the user's login shell already. For plain words, the default `/bin/sh -c` around it
   // changes nothing but costs a process per command (~1 ms: a third of a command on an open connection).
   if (options.shell === undefined && shell === DEFAULTS.shell && PLAIN_WORDS.test(composed)) return composed;
-  return wrapInShell(composed, shell);
+  return shell ? portableShellLine(shell, composed) : composed;
 }
 
 /**
@@ -41,7 +49,8 @@ export async function run(first: string | TemplateStringsArray, ...rest: unknown
     runner: 'run',
     host: host.text,
     command,
-    start: () => startRemote(host.text, line, pty, settings.timeout),
+    start: (signal) => startRemote(host.text, line, pty, settings.timeout, signal),
+    pty,
     connect: () => connectionFor(host.text),
     ...settings,
   });

@@ -5,13 +5,35 @@
  */
 export class TextScrubber {
   private held = '';
+  /** Set after a removal when `andNewline`: the line end that follows it goes too. */
+  private afterNeedle = false;
 
-  constructor(private readonly needle: string) {}
+  /** `andNewline`: also the line end right after each occurrence (a pty's echo of the answer's Enter). */
+  constructor(
+    private readonly needle: string,
+    private readonly andNewline = false,
+  ) {}
 
   push(text: string): string {
-    const joined = (this.held + text).split(this.needle).join('');
-    const keep = this.partialMatchLength(joined);
-    this.held = joined.slice(joined.length - keep);
+    const parts = (this.held + text).split(this.needle);
+    let carried = '';
+    if (this.andNewline) {
+      const last = parts.length - 1;
+      for (let i = this.afterNeedle ? 0 : 1; i <= last; i++) {
+        // Nothing (or only the \r of a \r\n) after it yet: decided by the next chunk.
+        if (i === last && (parts[i] === '' || parts[i] === '\r')) {
+          carried = parts[i]!;
+          parts[i] = '';
+          this.afterNeedle = true;
+          break;
+        }
+        parts[i] = parts[i]!.replace(/^\r?\n/, '');
+        this.afterNeedle = false;
+      }
+    }
+    const joined = parts.join('');
+    const keep = carried ? 0 : this.partialMatchLength(joined);
+    this.held = carried || joined.slice(joined.length - keep);
     return joined.slice(0, joined.length - keep);
   }
 
@@ -27,5 +49,23 @@ export class TextScrubber {
       if (this.needle.startsWith(text.slice(text.length - length))) return length;
     }
     return 0;
+  }
+}
+
+/** A pty's `\r\n` line ends as `\n`, also when the pair is split across chunks (a lone `\r` stays). */
+export class LineEnds {
+  private carriage = false;
+
+  push(text: string): string {
+    let joined = (this.carriage ? '\r' : '') + text;
+    this.carriage = joined.endsWith('\r');
+    if (this.carriage) joined = joined.slice(0, -1);
+    return joined.replace(/\r\n/g, '\n');
+  }
+
+  end(): string {
+    const rest = this.carriage ? '\r' : '';
+    this.carriage = false;
+    return rest;
   }
 }

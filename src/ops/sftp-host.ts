@@ -15,19 +15,27 @@ export async function sftpOnHost(op: string): Promise<{ host: CurrentHost; sessi
   const host = requireHost(op);
   try {
     const connection = await connectionFor(host.text);
-    let session = SftpSession.for(await connection.sftp());
+    let session = SftpSession.for(await connection.sftp(), connection);
     if (session.isLost) {
       // Dropped after a request went unanswered (its channel may never close): this operation gets a new one.
-      connection.forgetSftp(session.sftp);
-      session = SftpSession.for(await connection.sftp());
+      connection.forgetSftp(session.channel);
+      session = SftpSession.for(await connection.sftp(), connection);
     }
     // This task's limits: a listing's size, and how long the server may leave a request unanswered.
     session.maxListing = (env.maxListing as number | undefined) ?? DEFAULTS.maxListing;
     session.requestTimeoutMs = ((env.sftpTimeout as number | undefined) ?? DEFAULTS.sftpTimeout) * 1000;
     return { host, session };
   } catch (error) {
+    if (error instanceof FabError && error.code === 'NO_SFTP') {
+      throw new FabError('NO_SFTP', `${op} on ${error.message}; put and get work without it, ${op} does not`, { host: host.text, cause: error });
+    }
     throw fileError(op, host.text, error);
   }
+}
+
+/** Whether an error says the host has no SFTP subsystem (put/get fall back to exec channels then). */
+export function lacksSftp(error: unknown): boolean {
+  return error instanceof FabError && error.code === 'NO_SFTP';
 }
 
 export function isDryRun(): boolean {
@@ -57,7 +65,8 @@ type ScriptOptions = { readOnly?: boolean; code?: FabErrorCode; okCodes?: number
  */
 async function helperScript(runner: 'run' | 'sudo', op: string, host: string, script: string, options: ScriptOptions): Promise<{ stdout: string; code: number | null }> {
   const okReturnCodes = [0, ...(options.okCodes ?? [])];
-  const commandOptions = { cwd: '/', warnOnly: false, okReturnCodes, pty: false };
+  // sudo steps follow env.pty: a host whose sudoers has requiretty runs sudo only on a terminal.
+  const commandOptions = { cwd: '/', warnOnly: false, okReturnCodes, pty: runner === 'sudo' && Boolean(env.pty) };
   const call = () => hide('running', 'stdout', 'stderr', () => (runner === 'sudo' ? sudo(script, commandOptions) : run(script, commandOptions)));
   try {
     const result = options.readOnly ? await settings({ dryRun: false }, call) : await call();

@@ -3,10 +3,13 @@ import { env, envStore } from '../env/env.ts';
 import { FabError } from '../errors.ts';
 import { executeCommand, type CommandOptions } from './command.ts';
 import { commandArguments, commandSettings } from './options.ts';
-import { quote, shellTemplate } from './quote.ts';
+import { shellTemplate } from './quote.ts';
+import { portableCommand } from './login-shell.ts';
+import { composeCommand } from './compose.ts';
+import { currentScope } from '../env/context.ts';
 import { requireHost, startRemote } from './remote.ts';
 import { connectionFor } from '../ssh/pool.ts';
-import { remoteLine } from './run.ts';
+import { scopeOptions } from './run.ts';
 import type { Responder } from './responders.ts';
 import { refuseSudoPassword, sudoPasswordFor, type SudoPassword } from './sudo-password.ts';
 import type { Result } from './result.ts';
@@ -35,6 +38,8 @@ function sudoPrompt(): { shown: string; argument: string } {
 }
 
 const WRONG_PASSWORD = /Sorry, try again\.|incorrect password attempt/;
+/** sudo's refusal under `Defaults requiretty` (older RHEL/CentOS): only a pty helps. */
+const NEEDS_TTY = /you must have a tty to run sudo/;
 
 /**
  * Runs a command through `sudo -S` on the current host. The password is written to the command's
@@ -48,10 +53,10 @@ export async function sudo(first: string | TemplateStringsArray, ...rest: unknow
   const host = requireHost('sudo');
   const prompt = sudoPrompt();
   const user = options.user ?? (env.sudoUser as string | undefined);
-  const flags = [`-S -p ${quote(prompt.argument)} -H`, user ? `-u ${quote(user)}` : '', options.group ? `-g ${quote(options.group)}` : ''].filter(Boolean).join(' ');
+  const flags = ['-S', '-p', prompt.argument, '-H', ...(user ? ['-u', user] : []), ...(options.group ? ['-g', options.group] : [])];
   // The scope (cd, prefix, exports) runs inside sudo's shell, so it applies as the target user.
-  const inner = remoteLine(command, { ...options, shell: '/bin/sh -c' });
-  const line = `sudo ${flags} -- ${inner}`;
+  const composed = composeCommand(command, currentScope(), scopeOptions(options));
+  const line = portableCommand(['sudo', ...flags, '--', '/bin/sh', '-c', composed]);
   let sent: SudoPassword | undefined;
   const promptResponder: Responder = {
     pattern: new RegExp(prompt.shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
@@ -63,18 +68,23 @@ export async function sudo(first: string | TemplateStringsArray, ...rest: unknow
     },
   };
   const wrongPassword: Responder = { pattern: WRONG_PASSWORD, fail: true };
+  const needsTty: Responder = { pattern: NEEDS_TTY, fail: true };
   const pty = options.pty ?? Boolean(env.pty);
   const settings = commandSettings(options);
   return executeCommand({
     runner: 'sudo',
     host: host.text,
     command,
-    start: () => startRemote(host.text, line, pty, settings.timeout),
+    start: (signal) => startRemote(host.text, line, pty, settings.timeout, signal),
     connect: () => connectionFor(host.text),
     ...settings,
-    responders: [promptResponder, wrongPassword, ...settings.responders],
+    responders: [promptResponder, wrongPassword, needsTty, ...settings.responders],
     hiddenText: prompt.shown,
+    pty,
     onResponderMatch: ({ responder, count }) => {
+      if (responder === needsTty) {
+        return new FabError('COMMAND_FAILED', `sudo on ${host.text} refused to run without a terminal: set pty: true (the host's sudoers has requiretty)`, { host: host.text });
+      }
       if (responder === wrongPassword || (responder === promptResponder && count > 1)) {
         if (sent) refuseSudoPassword(sent.value);
         const from = sent ? ` from ${sent.source}` : '';

@@ -90,11 +90,13 @@ export type FabEvent =
   | { kind: 'connect'; host: string; via?: string; state: 'connecting' | 'connected' | 'closed' | 'failed'; message?: string }
   | { kind: 'warning'; host?: string; message: string }
   | { kind: 'status'; host?: string; message: string }
+  /** The server's login banner (sshd_config Banner), once per connection, before authentication. */
+  | { kind: 'banner'; host: string; message: string }
   | { kind: 'debug'; host?: string; message: string }
   /** Someone is being asked a question at the terminal (or has an interactive shell, `shell: true`): live renderers pause between start and end. */
   | { kind: 'prompt'; state: 'start' | 'end'; host?: string; shell?: boolean }
   /** The first Ctrl-C: running commands are being ended. */
-  | { kind: 'interrupt' };
+  | { kind: 'interrupt'; signal?: 'SIGINT' | 'SIGTERM' };
 
 export type EventListener = (event: FabEvent) => void;
 

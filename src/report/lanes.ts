@@ -145,6 +145,8 @@ export class LaneBoard {
     where?.lane.set(field, text(where.prefix));
   }
 
+  private interruptedBy = 'Ctrl-C';
+
   handle(event: FabEvent): void {
     switch (event.kind) {
       case 'task-plan':
@@ -197,6 +199,12 @@ export class LaneBoard {
         if (event.state === 'lost' && !isHidden('warnings')) this.warnings.push(`Warning: ${event.message ?? 'the deploy lock was lost'}`);
         break;
       }
+      case 'banner':
+        if (!isHidden('status')) this.warnings.push(...event.message.trimEnd().split('\n').map((line) => `[${event.host}] ${line}`));
+        break;
+      case 'interrupt':
+        this.interruptedBy = event.signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C';
+        break;
       case 'warning':
         if (!isHidden('warnings')) this.warnings.push(`${event.host ? `[${event.host}] ` : ''}Warning: ${event.message}`);
         break;
@@ -280,7 +288,7 @@ export class LaneBoard {
     for (const entry of this.entries) entry.plan.resolve(undefined);
     for (const groups of this.groups.values()) for (const group of groups) group.ended.resolve();
     for (const lane of this.lanes.values()) {
-      lane.finish(lane.running ? { status: 'failed', message: 'interrupted (Ctrl-C)' } : { status: 'skipped', message: 'not run' });
+      lane.finish(lane.running ? { status: 'failed', message: `interrupted (${this.interruptedBy})` } : { status: 'skipped', message: 'not run' });
     }
   }
 }

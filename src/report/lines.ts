@@ -151,13 +151,17 @@ export class LineReporter {
         if (event.state === 'lost' ? !isHidden('warnings') : !isHidden('status')) this.lock(event);
         break;
       case 'interrupt':
-        this.err.write(`${paint(this.color, 'yellow', 'fab: interrupted:')} ending the running commands (Ctrl-C again quits at once)\n`);
+        this.err.write(`${paint(this.color, 'yellow', `fab: interrupted${event.signal === 'SIGTERM' ? ' by SIGTERM' : ''}:`)} ending the running commands (${event.signal === 'SIGTERM' ? 'another SIGTERM or Ctrl-C' : 'Ctrl-C again'} quits at once)\n`);
         break;
       case 'warning':
         if (!isHidden('warnings')) this.err.write(`${this.prefix(event.host)} ${paint(this.color, 'yellow', 'Warning:')} ${event.message}\n`);
         break;
       case 'status':
         if (!isHidden('status')) this.line(this.out, event.host, '', event.message);
+        break;
+      case 'banner':
+        // On stderr, as ssh shows it.
+        if (!isHidden('status')) for (const line of event.message.trimEnd().split('\n')) this.err.write(`${this.prefix(event.host)} ${line}\n`);
         break;
       case 'transfer':
         this.transfer(event);

@@ -143,6 +143,7 @@ export class LogDirReporter {
         this.run(`warning: ${event.host ? `[${event.host}] ` : ''}${event.message}`);
         if (event.host) this.host(event.host, `warning: ${event.message}`);
         break;
+      case 'banner':
       case 'status':
       case 'debug':
         this.host(event.host, `${event.kind}: ${event.message}`);
@@ -163,7 +164,7 @@ export class LogDirReporter {
         this.run(`lock ${event.state}: ${event.name} on ${event.hosts.join(', ')} (run ${event.runId}, ${event.owner})${event.message ? `: ${event.message}` : ''}`);
         break;
       case 'interrupt':
-        this.run('interrupt: Ctrl-C; ending running commands');
+        this.run(`interrupt: ${event.signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'}; ending running commands`);
         break;
       case 'run-end':
         this.run(`end: exit code ${event.exitCode}`);

@@ -4,6 +4,13 @@ import { RequestDeadlines } from './deadlines.ts';
 import { canWriteInPlace, reassembleDataInto, writeHeadroom, writeRequest } from './fast-path.ts';
 import { REQUESTS_IN_FLIGHT } from './pipeline.ts';
 
+/** The pooled connection, as far as the SFTP session needs it (ssh/pool.ts). */
+export interface SftpChannels {
+  sftp(): Promise<SFTPWrapper>;
+  sftpIdle(): void;
+  sftpUser: { idle(): boolean; retired(channel: SFTPWrapper): void } | undefined;
+}
+
 /** SFTP status codes (draft-ietf-secsh-filexfer-02), as ssh2 puts them on an error's `code`. */
 export const SFTP_STATUS = {
   EOF: 1,
@@ -87,21 +94,70 @@ export class SftpSession {
     this.sftp.end();
   });
 
-  static for(sftp: SFTPWrapper): SftpSession {
+  /**
+   * The session on an SFTP channel. With `channels` (the pooled connection), it lends the channel's slot to
+   * other channels while idle (a server allowing one session at a time) and reopens it for its next request.
+   */
+  static for(sftp: SFTPWrapper, channels?: SftpChannels): SftpSession {
     let session = SftpSession.sessions.get(sftp);
-    if (!session) SftpSession.sessions.set(sftp, (session = new SftpSession(sftp)));
+    if (!session) SftpSession.sessions.set(sftp, (session = new SftpSession(sftp, channels)));
     return session;
   }
 
-  private constructor(readonly sftp: SFTPWrapper) {
+  private constructor(
+    private sftp: SFTPWrapper,
+    private readonly channels?: SftpChannels,
+  ) {
     const limits = sftp as unknown as Limits;
     this.readChunk = positive(limits._maxReadLen) ?? FALLBACK_CHUNK;
     this.writeChunk = positive(limits._maxWriteLen) ?? FALLBACK_CHUNK;
     this.writesInPlace = canWriteInPlace(sftp);
+    this.attach(sftp);
+    if (channels) channels.sftpUser = this;
+  }
+
+  private attach(sftp: SFTPWrapper): void {
+    this.sftp = sftp;
     reassembleDataInto(sftp);
-    const lost = () => (this.lost = true);
+    const lost = () => {
+      if (this.sftp === sftp && !this.stale) this.lost = true;
+    };
     sftp.once('end', lost);
     sftp.once('close', lost);
+  }
+
+  /** Requests in flight and files open: while either is non-zero the channel must stay. */
+  private pending = 0;
+  private readonly openHandles = new Set<Buffer>();
+  /** Set once the pool has closed the idle channel: the next request opens a new one first. */
+  private stale = false;
+  private reopening: Promise<void> | undefined;
+
+  idle(): boolean {
+    return this.pending === 0 && this.openHandles.size === 0 && !this.lost;
+  }
+
+  retired(channel: SFTPWrapper): void {
+    if (channel === this.sftp && this.channels) this.stale = true;
+  }
+
+  /** A new channel in place of the one the pool closed while idle (opened only when a request needs it). */
+  private reopen(): Promise<void> {
+    const channels = this.channels!;
+    this.reopening ??= channels.sftp().then(
+      (sftp) => {
+        SftpSession.sessions.set(sftp, this);
+        channels.sftpUser = this;
+        this.stale = false;
+        this.reopening = undefined;
+        this.attach(sftp);
+      },
+      (error: unknown) => {
+        this.reopening = undefined;
+        throw error;
+      },
+    );
+    return this.reopening;
   }
 
   /**
@@ -115,6 +171,11 @@ export class SftpSession {
     this.deadlines.timeoutMs = ms;
   }
 
+  /** The SFTP channel requests go to now. */
+  get channel(): SFTPWrapper {
+    return this.sftp;
+  }
+
   /** Whether the session can no longer be used (the connection dropped, or a request went past its deadline). */
   get isLost(): boolean {
     return this.lost;
@@ -126,14 +187,22 @@ export class SftpSession {
   }
 
   private call<T>(op: string, path: string, start: (done: (error: (Error & { code?: unknown }) | null | undefined, value?: T) => void) => void): Promise<T> {
+    if (this.stale) {
+      return this.reopen().then(
+        () => this.call(op, path, start),
+        (error: Error) => Promise.reject(new SftpError(op, path, SFTP_STATUS.NO_CONNECTION, error.message)),
+      );
+    }
     return new Promise<T>((resolve, reject) => {
       if (this.lost) return reject(new SftpError(op, path, SFTP_STATUS.CONNECTION_LOST, 'the connection was lost'));
       const answered = this.deadlines.add((why) => reject(new SftpError(op, path, undefined, why)));
       const done = (error: (Error & { code?: unknown }) | null | undefined, value?: T) => {
         answered();
+        if (--this.pending === 0 && this.openHandles.size === 0) this.channels?.sftpIdle();
         if (!error) return resolve(value as T);
         reject(new SftpError(op, path, typeof error.code === 'number' ? error.code : undefined, error.message));
       };
+      this.pending++;
       try {
         start(done);
       } catch (error) {
@@ -143,11 +212,22 @@ export class SftpSession {
   }
 
   open(path: string, flags: OpenMode, attrs?: InputAttributes): Promise<Buffer> {
-    return this.call('open', path, (done) => (attrs ? this.sftp.open(path, flags, attrs, done) : this.sftp.open(path, flags, done)));
+    return this.call<Buffer>('open', path, (done) => {
+      // Counted before `done` runs: the request's end must not look idle with the file open.
+      const opened = (error: Error | null | undefined, handle?: Buffer) => {
+        if (!error && handle) this.openHandles.add(handle);
+        done(error, handle);
+      };
+      if (attrs) this.sftp.open(path, flags, attrs, opened);
+      else this.sftp.open(path, flags, opened);
+    });
   }
 
   close(handle: Buffer, path: string): Promise<void> {
-    return this.call('close', path, (done) => this.sftp.close(handle, done));
+    return this.call('close', path, (done) => {
+      this.openHandles.delete(handle);
+      this.sftp.close(handle, done);
+    });
   }
 
   /** Reads into buffer[offset...]; resolves the bytes read, 0 at end of file. */

@@ -67,6 +67,30 @@ export interface AuthHandle {
   methodsTried(): string[];
   /** Why authentication failed: a FabError('AUTH_FAILED'), or the fatal error that stopped it. */
   failure(): FabError;
+  /** The signature algorithms the server announced (RFC 8308 server-sig-algs), before authentication. */
+  setServerSigAlgs(algorithms: string[]): void;
+}
+
+/** RSA signatures in OpenSSH's order of preference: the strongest the server takes is used. */
+const RSA_SIGNATURES: [algorithm: string, hash: string][] = [
+  ['rsa-sha2-512', 'sha512'],
+  ['rsa-sha2-256', 'sha256'],
+];
+
+/**
+ * An RSA key as keys signing with each SHA-2 algorithm in server-sig-algs, the strongest first. ssh2 picks
+ * rsa-sha2-256 whenever the server lists it, which a server that accepts only rsa-sha2-512 refuses (OpenSSH
+ * announces both whatever it accepts); a key whose type names the algorithm makes ssh2 send that name, and its
+ * signatures use the matching hash. Empty: leave it to ssh2.
+ */
+function rsaSigning(key: ParsedKey, serverSigAlgs: string[] | undefined): { key: ParsedKey; algorithm: string }[] {
+  if (key.type !== 'ssh-rsa' || !serverSigAlgs) return [];
+  return RSA_SIGNATURES.filter(([algorithm]) => serverSigAlgs.includes(algorithm)).map(([algorithm, hash]) => {
+    const signing = Object.create(key) as ParsedKey;
+    Object.defineProperty(signing, 'type', { value: algorithm });
+    Object.defineProperty(signing, 'sign', { value: (data: Buffer, given?: string) => key.sign(data, given || hash) });
+    return { key: signing, algorithm };
+  });
 }
 
 type Step =
@@ -224,6 +248,9 @@ export function createAuthHandler(opts: AuthOptions): AuthHandle {
   let passwordRejected = false;
   let passwordPromise: Promise<string | undefined> | undefined;
   let agentTriedIndex = -1;
+  let serverSigAlgs: string[] | undefined;
+  /** The RSA key just refused, with the next algorithm to sign with. */
+  let rsaRetries: { auth: AnyAuthMethod; label: string }[] = [];
 
   const note = (msg: string): void => {
     if (!notes.includes(msg)) notes.push(msg);
@@ -447,6 +474,12 @@ export function createAuthHandler(opts: AuthOptions): AuthHandle {
     if (last?.kind === 'keyboard-interactive' && kbdPasswordSent && partialSuccess !== true) passwordRejected = true;
     if (partialSuccess === true && last) debug(`partial success with ${methodOf(last)}; server wants more: ${serverMethods?.join(',')}`);
 
+    const retry = rsaRetries.shift();
+    if (retry && (!serverMethods || serverMethods.includes('publickey'))) {
+      tried.push(retry.label);
+      debug(`trying ${retry.label}`);
+      return retry.auth;
+    }
     for (const entry of steps) {
       if (entry.done) continue;
       const method = methodOf(entry.step);
@@ -455,6 +488,10 @@ export function createAuthHandler(opts: AuthOptions): AuthHandle {
       const built = await build(entry.step);
       if (fatal) return false;
       if (!built) continue;
+      const auth = built.auth;
+      const signings = auth.type === 'publickey' ? rsaSigning(auth.key as ParsedKey, serverSigAlgs) : [];
+      rsaRetries = signings.map((signing) => ({ auth: { ...auth, key: signing.key } as AnyAuthMethod, label: `${built.label} (${signing.algorithm})` }));
+      if (rsaRetries.length > 0) ({ auth: built.auth, label: built.label } = rsaRetries.shift()!);
       if (entry.step.kind === 'agent') agentTriedIndex = tried.length;
       tried.push(built.label);
       triedMethods.add(method);
@@ -490,5 +527,5 @@ export function createAuthHandler(opts: AuthOptions): AuthHandle {
     return new FabError('AUTH_FAILED', msg, { host: opts.host });
   }
 
-  return { authHandler, methodsTried: () => [...tried], failure };
+  return { authHandler, methodsTried: () => [...tried], failure, setServerSigAlgs: (algorithms) => (serverSigAlgs = algorithms) };
 }

@@ -119,6 +119,7 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
   const debug = (message: string) => events.emit({ kind: 'debug', host: target.label, message });
   if (target.forwardAgent && !target.forwardAgentSocket) debug('agent forwarding asked for, but there is no agent to forward (SSH_AUTH_SOCK is unset)');
   client.on('handshake', (negotiated) => debug(describeHandshake(negotiated)));
+  client.on('banner', (message: string) => events.emit({ kind: 'banner', host: target.label, message }));
   return new Promise<ClientType>((resolve, reject) => {
     let settled = false;
     const settle = (error: FabError | undefined) => {
@@ -153,11 +154,28 @@ export async function openClient(target: ConnectTarget, transport: Duplex | unde
     client.connect(config);
     // ssh2 made its protocol object in connect(): from the first cipher on, packets come from the arena.
     const protocol = (client as unknown as { _protocol?: object })._protocol;
+    learnServerSigAlgs(protocol, auth.setServerSigAlgs);
     const adapt = ssh2InternalsKnown() && protocol !== undefined;
     if (adapt) queueUntilHandshakeDone(protocol);
     const arena = adapt ? new PacketArena() : undefined;
     wrapTransportWrites(sock as Writable, arena && protocol && useArenaForCiphers(protocol, arena) ? arena : undefined);
   });
+}
+
+/**
+ * Passes the server's server-sig-algs (RFC 8308 EXT_INFO) on as well as to ssh2, which keeps them to itself:
+ * the auth handler picks the RSA signature algorithm from them.
+ */
+function learnServerSigAlgs(protocol: object | undefined, learn: (algorithms: string[]) => void): void {
+  const handlers = (protocol as { _handlers?: Record<string, (...args: unknown[]) => unknown> } | undefined)?._handlers;
+  const original = handlers?.EXT_INFO;
+  if (!handlers || typeof original !== 'function') return;
+  handlers.EXT_INFO = (packet: unknown, extensions: unknown, ...rest: unknown[]) => {
+    for (const extension of Array.isArray(extensions) ? (extensions as { name?: string; algs?: unknown }[]) : []) {
+      if (extension.name === 'server-sig-algs' && Array.isArray(extension.algs)) learn(extension.algs.map(String));
+    }
+    return original(packet, extensions, ...rest);
+  };
 }
 
 export { connectError };

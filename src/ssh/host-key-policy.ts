@@ -148,7 +148,8 @@ export function makeHostVerifier(options: HostVerifierOptions): HostVerifier {
     try {
       const added = await appendKnownHost(writeFile, host, port, { type, data: key }, { hash: options.hash ?? false });
       if (added) {
-        options.onWarning?.(`Warning: Permanently added '${lookupName}' (${label}) to the list of known hosts.`);
+        // Reporters print warnings as `Warning: ...` already.
+        options.onWarning?.(`Permanently added '${lookupName}' (${label}) to the list of known hosts.`);
       }
     } catch (err) {
       const e = err as NodeJS.ErrnoException;

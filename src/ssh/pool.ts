@@ -18,6 +18,35 @@ import type { ConnectTarget } from './target.ts';
  */
 const REFUSED_FOR_LIMIT = new Set([1, 2, 4]);
 
+/** How often a channel refused with no other channel open is asked for again before the refusal is final. */
+const EMPTY_REFUSAL_RETRIES = 8;
+
+/** How often an exec whose fresh channel the server closed unanswered is tried again. */
+const EXEC_RETRIES = 3;
+
+/** What the pool needs from the SFTP session's user to lend its slot to other channels. */
+export interface SftpUser {
+  /** No request in flight and no file open. */
+  idle(): boolean;
+  /** The pool is closing this idle channel: the next request must open a new one. */
+  retired(channel: SFTPWrapper): void;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** The promise, or the signal's reason once it aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** How long a closing connection may wait for the server's side of the goodbye. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -35,7 +64,11 @@ export class PooledConnection {
   lostReason: string | undefined;
   private readonly sessions: Semaphore;
   private sftpSession: Promise<SFTPWrapper> | undefined;
-  private openSftp: SFTPWrapper | undefined;
+  private sftpChannel: SFTPWrapper | undefined;
+  /** Whoever uses the SFTP channel (sftp/session.ts): says when it may be closed without breaking a request. */
+  sftpUser: SftpUser | undefined;
+  /** Channel requests waiting for a slot now. */
+  private waiters = 0;
   /** Session channels open now, and the most that were ever open at once: the server allows at least that many. */
   private openSessions = 0;
   private peakOpenSessions = 0;
@@ -64,13 +97,26 @@ export class PooledConnection {
   /**
    * Opens a session channel (exec/shell/subsystem) once a slot is free; the slot frees when it closes. A server
    * that refuses a channel while others are open or opening has a lower limit than assumed (OpenSSH MaxSessions):
-   * the limit drops to what is in use, and the request waits for a channel to close instead of failing.
+   * the limit drops to what is in use, and the request waits for a channel to close instead of failing. An idle
+   * SFTP session gives its slot up to a waiting request (it reopens on its next use). `signal` ends the wait.
    */
-  private async session<T extends ClientChannel | SFTPWrapper>(open: (done: (error: Error | undefined, channel: T) => void) => void, openTimeoutMs?: number, what?: string): Promise<T> {
+  private async session<T extends ClientChannel | SFTPWrapper>(
+    open: (done: (error: Error | undefined, channel: T) => void) => void,
+    options: { openTimeoutMs?: number; signal?: AbortSignal; what?: string } = {},
+  ): Promise<T> {
+    let refusals = 0;
+    let execRetries = 0;
     for (;;) {
-      const release = await this.sessions.acquire();
+      if (this.sessions.inUse >= this.sessions.limit) this.retireIdleSftp();
+      this.waiters++;
+      let release: () => void;
       try {
-        const channel = await this.openWithin(open, openTimeoutMs, what);
+        release = await this.sessions.acquire(options.signal);
+      } finally {
+        this.waiters--;
+      }
+      try {
+        const channel = await this.openWithin(open, options.openTimeoutMs, options.what);
         this.peakOpenSessions = Math.max(this.peakOpenSessions, ++this.openSessions);
         channel.once('close', () => {
           this.openSessions--;
@@ -80,21 +126,53 @@ export class PooledConnection {
         return channel;
       } catch (error) {
         release();
+        // Dropbear, given a channel open right after one closed, can hand out the closed channel's number while it
+        // still ends that channel's session: it closes the new channel at once, before answering its request.
+        // The channel was never used, so it is asked for again.
+        if (this.alive && (error as Error).message === 'Unable to exec' && ++execRetries <= EXEC_RETRIES) {
+          events.emit({ kind: 'debug', host: this.target.label, message: `the server closed a new channel before running its command; asking again (${execRetries} of ${EXEC_RETRIES})` });
+          await abortable(delay(20 * execRetries), options.signal);
+          continue;
+        }
         const refusedForLimit = REFUSED_FOR_LIMIT.has((error as { reason?: unknown }).reason as number);
         const others = this.sessions.inUse;
-        if (!this.alive || !refusedForLimit || others === 0) {
+        // With nothing else open, a refusal is the server still freeing the session that closed a moment ago
+        // (OpenSSH frees it only after handling everything that arrived with our CLOSE, this open included):
+        // it is asked again a little later, a few times, before the refusal counts.
+        if (!this.alive || !refusedForLimit || (others === 0 && ++refusals > EMPTY_REFUSAL_RETRIES)) {
           this.notifySessionChange(); // requests waiting on this one's success would wait forever
           throw this.channelError(error);
         }
         // A refusal right after a close can be the server still freeing that session: never below what it did allow.
-        const limit = Math.max(others, this.peakOpenSessions);
+        const limit = Math.max(others, this.peakOpenSessions, 1);
         if (limit < this.sessions.limit) {
           this.sessions.setLimit(limit);
           events.emit({ kind: 'debug', host: this.target.label, message: `the server refused a channel with ${others} in use: at most ${limit} at once from now on` });
         }
-        await this.sessionChange.promise;
+        this.retireIdleSftp();
+        this.waiters++;
+        try {
+          await abortable(Promise.race([this.sessionChange.promise, delay(others === 0 ? 10 * 2 ** refusals : 250)]), options.signal);
+        } finally {
+          this.waiters--;
+        }
       }
     }
+  }
+
+  /** Closes the SFTP channel when nothing uses it, so that a channel request waiting for its slot gets it. */
+  private retireIdleSftp(): void {
+    const channel = this.sftpChannel;
+    if (!channel || !this.sftpUser?.idle()) return;
+    this.sftpChannel = undefined;
+    this.sftpSession = undefined;
+    this.sftpUser.retired(channel);
+    channel.end();
+  }
+
+  /** The SFTP session's user says it went idle: a channel request waiting for a slot may take the SFTP one. */
+  sftpIdle(): void {
+    if (this.waiters > 0) this.retireIdleSftp();
   }
 
   /**
@@ -142,32 +220,35 @@ export class PooledConnection {
     return new FabError('CONNECT_FAILED', `${this.target.label}: could not open a channel: ${(error as Error).message}`, { host: this.target.label, cause: error });
   }
 
-  /** `openTimeoutMs` bounds the wait for the server's answer (not the wait for a free channel slot). */
-  exec(command: string, options: { pty?: PseudoTtyOptions | boolean; openTimeoutMs?: number } = {}): Promise<ClientChannel> {
-    return this.session<ClientChannel>((done) => this.client.exec(command, { ...(options.pty ? { pty: options.pty } : {}) }, done), options.openTimeoutMs);
+  /** `openTimeoutMs` bounds the wait for the server's answer; `signal` ends the wait for a free channel slot. */
+  exec(command: string, options: { pty?: PseudoTtyOptions | boolean; openTimeoutMs?: number; signal?: AbortSignal } = {}): Promise<ClientChannel> {
+    return this.session<ClientChannel>((done) => this.client.exec(command, { ...(options.pty ? { pty: options.pty } : {}) }, done), options);
   }
 
   shell(pty: PseudoTtyOptions | false): Promise<ClientChannel> {
     return this.session<ClientChannel>((done) => this.client.shell(pty, done));
   }
 
-  /** One SFTP session per connection, opened on first use. */
+  /** One SFTP session per connection, opened on first use (and again after it was closed while idle). */
   sftp(): Promise<SFTPWrapper> {
     // A server that never answers the SFTP INIT would leave the request waiting forever: env.sftpTimeout bounds it.
-    const timeoutMs = ((env.sftpTimeout as number | undefined) ?? DEFAULTS.sftpTimeout) * 1000;
-    this.sftpSession ??= this.session<SFTPWrapper>((done) => this.client.sftp(done), timeoutMs, 'the start of an SFTP session (env.sftpTimeout)').then((sftp) => {
+    const openTimeoutMs = ((env.sftpTimeout as number | undefined) ?? DEFAULTS.sftpTimeout) * 1000;
+    const what = 'the start of an SFTP session (env.sftpTimeout)';
+    const opening = (this.sftpSession ??= this.session<SFTPWrapper>((done) => this.client.sftp(done), { openTimeoutMs, what }).then((sftp) => {
+      this.sftpChannel = sftp;
       sftp.once('close', () => this.forgetSftp(sftp));
-      this.openSftp = sftp;
       return sftp;
+    }));
+    opening.catch(() => {
+      if (this.sftpSession === opening) this.sftpSession = undefined;
     });
-    this.sftpSession.catch(() => (this.sftpSession = undefined));
-    return this.sftpSession;
+    return opening.catch((error: unknown) => Promise.reject(sftpStartError(this.target.label, error)));
   }
 
   /** Stops handing out this SFTP session (it was dropped): the next sftp() opens a new one. */
   forgetSftp(sftp: SFTPWrapper): void {
-    if (this.openSftp !== sftp) return;
-    this.openSftp = undefined;
+    if (this.sftpChannel !== sftp) return;
+    this.sftpChannel = undefined;
     this.sftpSession = undefined;
   }
 
@@ -198,6 +279,18 @@ export class PooledConnection {
     if (socket) socket.destroy();
     else this.client.destroy();
   }
+}
+
+/** Why an SFTP session did not start, in the words OpenSSH's sftp would use. */
+function sftpStartError(label: string, error: unknown): unknown {
+  const message = String((error as { cause?: Error }).cause?.message ?? (error as Error).message);
+  if (/Unable to start subsystem|exit code 127 while establishing SFTP/i.test(message)) {
+    return new FabError('NO_SFTP', `${label}: the server has no SFTP subsystem (no sftp-server, or no "Subsystem sftp" line in sshd_config)`, { host: label, cause: error });
+  }
+  if (/Packet length \d+ exceeds max length/i.test(message)) {
+    return new FabError('REMOTE_FS', `${label}: SFTP got text instead of its packets: the remote shell prints output for non-interactive sessions; make its start-up files (~/.bashrc ...) print only on a terminal`, { host: label, cause: error });
+  }
+  return error;
 }
 
 /**

@@ -18,9 +18,29 @@ export class Semaphore {
     return this.active;
   }
 
-  async acquire(): Promise<() => void> {
-    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
+  /** How many are waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Resolves a release function once a slot is free; an abort while waiting leaves the queue and rejects with the signal's reason. */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    if (this.active >= this.max) {
+      signal?.throwIfAborted();
+      await new Promise<void>((resolve, reject) => {
+        const take = () => {
+          signal?.removeEventListener('abort', leave);
+          resolve();
+        };
+        const leave = () => {
+          const index = this.waiting.indexOf(take);
+          if (index !== -1) this.waiting.splice(index, 1);
+          reject(signal!.reason);
+        };
+        this.waiting.push(take);
+        signal?.addEventListener('abort', leave, { once: true });
+      });
+    } else this.active++;
     let released = false;
     return () => {
       if (released) return;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fab, makeProject } from '../support/fab.ts';
 
@@ -139,6 +140,25 @@ test('fab init writes a fabfile that lists and runs, and refuses to overwrite it
   const again = await fab(['init'], { cwd: dir });
   assert.equal(again.code, 2);
   assert.match(again.stderr, /already exists/);
+});
+
+test('fab init and fab types make editors resolve fabts to this fab, with no node_modules (checked with tsc)', async () => {
+  const dir = makeProject({});
+  const init = await fab(['init'], { cwd: dir });
+  assert.equal(init.code, 0, init.stderr);
+  assert.match(init.stdout, /Wrote .*tsconfig\.json: editors resolve 'fabts' to .*index\.d\.ts/);
+  const tsc = join(process.cwd(), 'node_modules', '.bin', 'tsc');
+  const check = spawnSync(tsc, ['-p', dir], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+  writeFileSync(join(dir, 'fabfile.ts'), "import { run } from 'fabts';\nexport async function bad() { await run(42); }\n");
+  const wrong = spawnSync(tsc, ['-p', dir], { encoding: 'utf8' });
+  assert.match(wrong.stdout, /fabfile\.ts[\s\S]*Argument of type 'number'/, 'the real types, not any');
+  // An existing tsconfig.json gets the paths entry; fab types says so.
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true } }));
+  const types = await fab(['types'], { cwd: dir });
+  assert.equal(types.code, 0, types.stderr);
+  assert.match(types.stdout, /Updated .*tsconfig\.json/);
+  assert.match(JSON.parse(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).compilerOptions.paths.fabts[0], /index\.d\.ts$/);
 });
 
 test('fab completion prints a shell completion script', async () => {

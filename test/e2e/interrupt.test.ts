@@ -77,3 +77,16 @@ test('after one Ctrl-C, a task stuck in its own code does not keep fab alive: th
   assert.equal(code, 130);
   assert.match(stdout, /^ {2}stuck +local +interrupted/m);
 });
+
+test('SIGTERM (a service manager, `kill`) is named SIGTERM, not Ctrl-C, and exits 143', async () => {
+  const marker = `${process.pid}${Date.now() % 1_000_000}9`;
+  const fab = startFab(['-H', 'direct', `hang:marker=${marker}`]);
+  await fab.waitFor(/\[direct\] out: started/);
+  fab.child.kill('SIGTERM');
+  const { code, stdout, output } = await fab.closed;
+  assert.equal(code, 143, output);
+  assert.match(output, /interrupted by SIGTERM: ending the running commands/);
+  assert.match(output, /Interrupted: hang: interrupted \(SIGTERM\) on direct/);
+  assert.doesNotMatch(output, /Ctrl-C\)/);
+  assert.match(stdout, /^ {2}hang +direct +interrupted/m);
+});

@@ -147,6 +147,7 @@ describe('fab and host keys', () => {
     const first = await fab(['-H', 'web1', '--', 'true'], { cwd: dir });
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, /Permanently added '\[127\.0\.0\.1\]:2201' \(ED25519\)/);
+    assert.doesNotMatch(first.stderr, /Warning: Warning:/);
     assert.equal(fs.readFileSync(knownHosts, 'utf8').trim().split('\n').length, 2, 'web1 and the bastion');
     const second = await fab(['-r', '-H', 'web1', '--', 'true'], { cwd: dir });
     assert.equal(second.code, 0, second.stderr);

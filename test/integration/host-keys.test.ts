@@ -55,8 +55,8 @@ describe('accept-new (the default)', () => {
     const first = await reach('web1');
     assert.equal(first.error, undefined, String(first.error));
     assert.deepEqual(warnings(first.events).sort(), [
-      `Warning: Permanently added '${name(2201)}' (ED25519) to the list of known hosts.`,
-      `Warning: Permanently added '${name(tb.hosts.bastion.port)}' (ED25519) to the list of known hosts.`,
+      `Permanently added '${name(2201)}' (ED25519) to the list of known hosts.`,
+      `Permanently added '${name(tb.hosts.bastion.port)}' (ED25519) to the list of known hosts.`,
     ]);
     const text = fs.readFileSync(file!, 'utf8');
     assert.deepEqual(text.trim().split('\n').sort(), [line('web1'), line('bastion')].sort());

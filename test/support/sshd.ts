@@ -29,15 +29,18 @@ export async function startSshd(
      * file's value wins over `-o` (sshd takes the last MaxStartups it reads, and reads `-o` first).
      */
     configLines?: string[];
+    /** Keywords whose lines are removed from the config (`Subsystem`: a server without SFTP). */
+    drop?: string[];
   } = {},
 ): Promise<ExtraSshd> {
   const port = await TcpProxy.freePort();
   let config = path.join(tb.dir, 'hosts', 'direct', 'sshd_config');
-  if (options.configLines?.length) {
-    const keywords = new Set(options.configLines.map((line) => line.split(/\s+/)[0]!.toLowerCase()));
+  if (options.configLines?.length || options.drop?.length) {
+    const configLines = options.configLines ?? [];
+    const keywords = new Set([...configLines, ...(options.drop ?? [])].map((line) => line.split(/\s+/)[0]!.toLowerCase()));
     const kept = fs.readFileSync(config, 'utf8').split('\n').filter((line) => !keywords.has(line.split(/\s+/)[0]!.toLowerCase()));
     config = path.join(tb.dir, 'hosts', 'direct', `sshd_config.extra-${port}`);
-    fs.writeFileSync(config, [...kept, ...options.configLines, ''].join('\n'), { mode: 0o600 });
+    fs.writeFileSync(config, [...kept, ...configLines, ''].join('\n'), { mode: 0o600 });
   }
   const args = ['-D', '-f', config, '-p', String(port), '-E', path.join(tb.dir, 'logs', `extra-${port}.log`)];
   for (const address of options.addresses ?? ['127.0.0.1']) args.push('-o', `ListenAddress=${address}`);

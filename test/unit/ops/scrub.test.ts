@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { TextScrubber } from '../../../src/ops/scrub.ts';
+import { describe, it, test } from 'node:test';
+import { LineEnds, TextScrubber } from '../../../src/ops/scrub.ts';
 
 function through(needle: string, chunks: string[]): string[] {
   const scrubber = new TextScrubber(needle);
@@ -21,4 +21,17 @@ describe('TextScrubber', () => {
     assert.deepEqual(through('[sudo]', ['x [su', 'per]']), ['x ', '[super]', '']);
     assert.deepEqual(through('[sudo]', ['ends with [su']), ['ends with ', '[su']);
   });
+});
+
+test('with andNewline, the line end after the needle goes too, also when it comes in a later chunk', () => {
+  const scrubber = new TextScrubber('[sudo] pw:', true);
+  const out = ['[sudo] p', 'w:', '\r', '\nroot\r\n', 'keep\r\n'].map((chunk) => scrubber.push(chunk)).join('') + scrubber.end();
+  assert.equal(out.replace(/\r(?=\n)/g, ''), 'root\nkeep\n');
+  const same = new TextScrubber('P:', true);
+  assert.equal(same.push('P:\nx\nP:\r\ny\n') + same.end(), 'x\ny\n');
+});
+
+test('LineEnds turns \\r\\n into \\n across chunks and keeps a lone \\r', () => {
+  const ends = new LineEnds();
+  assert.equal(['a\r', '\nb\r\n', 'progress\r50%\r', ''].map((chunk) => ends.push(chunk)).join('') + ends.end(), 'a\nb\nprogress\r50%\r');
 });

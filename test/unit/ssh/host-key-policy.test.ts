@@ -54,7 +54,7 @@ describe('makeHostVerifier', () => {
     const v = verifier({ writeFile: file, port: 2222 }, warnings);
     assert.equal(await v.verify(blobs.ed!), true);
     assert.equal(v.error, undefined);
-    assert.deepEqual(warnings, ["Warning: Permanently added '[web1.example]:2222' (ED25519) to the list of known hosts."]);
+    assert.deepEqual(warnings, ["Permanently added '[web1.example]:2222' (ED25519) to the list of known hosts."]);
     assert.equal(readFileSync(file, 'utf8'), `[web1.example]:2222 ${pubLines.ed}\n`);
     // ssh-keygen finds it.
     execFileSync('ssh-keygen', ['-F', '[web1.example]:2222', '-f', file]);

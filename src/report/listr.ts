@@ -150,6 +150,8 @@ export class ListrReporter {
   private async runGate(invocation: number, group: BatchGroup, wrapper: Wrapper): Promise<void> {
     this.gatesDrawn.set(group, { wrapper, invocation });
     await group.ended.promise;
+    // The lanes' gate results came after the lanes ended: drawn now, before this row ends and listr draws its last frame.
+    this.drawAll();
     this.gatesDrawn.delete(group);
     wrapper.title = this.board.gateTitle(invocation, group);
     const failed = [...group.gates].filter(([, gate]) => !gate.ok);

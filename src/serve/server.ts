@@ -53,9 +53,12 @@ export interface ServerParts {
  */
 function serverFactory(settings: ServeSettings) {
   return (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
+    // Node checks the timeouts below only every connectionsCheckingInterval (30 s by default): a slow client would
+    // hold its socket up to 50 s past headersTimeout. Every 2 s, they are closed close to the limit.
+    const checking = { connectionsCheckingInterval: 2_000 };
     const server = settings.tlsCert
-      ? createHttpsServer({ cert: readFileSync(settings.tlsCert), key: readFileSync(settings.tlsKey!) }, handler)
-      : createHttpServer(handler);
+      ? createHttpsServer({ ...checking, cert: readFileSync(settings.tlsCert), key: readFileSync(settings.tlsKey!) }, handler)
+      : createHttpServer(checking, handler);
     server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
       if (Number(req.headers['content-length']) > BODY_LIMIT) {
         res.writeHead(413, { 'content-type': 'application/problem+json', connection: 'close' });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fab, makeProject } from '../support/fab.ts';
@@ -45,6 +46,16 @@ async function finished(server: ServeProcess, body: Json, headers: Record<string
   const response = await postJson(`${server.url}/api/runs`, body, { prefer: 'wait=60', ...headers });
   assert.equal(response.status, 200, await response.clone().text());
   return (await response.json()) as Json;
+}
+
+/** Waits until the server has no run queued or running. */
+async function idle(server: ServeProcess): Promise<void> {
+  for (let tries = 0; tries < 600; tries++) {
+    const { runs } = (await (await fetch(`${server.url}/api/runs?limit=50`)).json()) as { runs: Json[] };
+    if (!runs.some((r) => r.state === 'queued' || r.state === 'running' || r.state === 'cancelling')) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail('runs still queued or running after 60 s');
 }
 
 async function problem(response: Response, status: number): Promise<Json> {
@@ -89,6 +100,8 @@ test('201 + Location, then 200 with Prefer: wait; Idempotency-Key returns the sa
   assert.deepEqual(racing.map((response) => response.status), [201, 201], 'two POSTs at once with one key');
   const raced = (await Promise.all(racing.map((response) => response.json()))) as Json[];
   assert.equal(raced[0]!.id, raced[1]!.id, 'make one run');
+  // --max-runs 1 and a queue of 1: the runs above must be over before the next POST has room.
+  await idle(open);
   const waited = await finished(open, { tasks: [{ name: 'hi', args: { who: 'bob, =x' } }] });
   assert.equal(waited.state, 'ok');
   const events = await (await fetch(`${open.url}/api/runs/${waited.id}/events?format=ndjson`)).text();
@@ -283,6 +296,35 @@ test('431 for huge headers; the metrics count requests by status', async () => {
   assert.match(metrics, /^fab_serve_sse_clients 0$/m);
   const openapi = (await (await fetch(`${open.url}/api/openapi.json`)).json()) as Json;
   assert.ok(openapi.paths['/api/runs'].post);
+});
+
+test('slowloris: 300 clients trickling their headers hold no socket past the header timeout, and others are served meanwhile', async () => {
+  const sockets: Socket[] = [];
+  const closedAt: number[] = [];
+  const started = Date.now();
+  const trickle = setInterval(() => {
+    for (const socket of sockets) if (!socket.destroyed) socket.write('a');
+  }, 1_000);
+  try {
+    for (let i = 0; i < 300; i++) {
+      const socket = connect(open.port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.on('close', () => closedAt.push(Date.now() - started));
+      socket.write(`GET /api/runs HTTP/1.1\r\nHost: 127.0.0.1:${open.port}\r\nX-Slow: `);
+      sockets.push(socket);
+    }
+    // While they hang on, everyone else is still served.
+    assert.equal((await fetch(`${open.url}/healthz`)).status, 200);
+    assert.equal(closedAt.length, 0, 'nobody was cut off early');
+    // The server's header timeout is 20 s; Node's default (60 s, checked every 30 s) would still hold them all.
+    while (closedAt.length < sockets.length && Date.now() - started < 45_000) await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(closedAt.length, sockets.length, `${sockets.length - closedAt.length} slow sockets still open after 45 s`);
+    assert.ok(Math.min(...closedAt) >= 15_000, 'closed by the header timeout, not at once');
+  } finally {
+    clearInterval(trickle);
+    for (const socket of sockets) socket.destroy();
+  }
+  assert.equal((await fetch(`${open.url}/healthz`)).status, 200);
 });
 
 test('a token file that is missing is created 0600 and its tokens shown once; beyond loopback needs a token file', async () => {

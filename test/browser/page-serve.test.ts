@@ -8,7 +8,7 @@ import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { processesMatching } from '../support/processes.ts';
 import { newContext, screenshot } from './browser.ts';
-import { type Served, startServe } from './serve.ts';
+import { type Served, lane, logIn as logInTo, startFromForm as startTaskFromForm, startServe } from './serve.ts';
 
 declare const window: { pwned?: number };
 declare const document: { getElementById(id: string): { textContent: string | null; getElementsByTagName(name: string): { length: number } } | null };
@@ -18,25 +18,8 @@ before(async () => {
   served = await startServe();
 });
 
-async function logIn(page: Page, next = '/'): Promise<void> {
-  await page.goto(`${served.url}${next}`);
-  assert.match(page.url(), /\/login\?next=/, 'a page asks for the token first');
-  await page.fill('input[name=token]', served.token);
-  await page.press('input[name=token]', 'Enter');
-  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
-}
-
-/** Starts a task from its form on the tasks page; resolves on the run's page, with the run's id. */
-async function startFromForm(page: Page, task: string, fields: Record<string, string>): Promise<string> {
-  await page.goto(`${served.url}/`);
-  const form = page.locator(`section.task[data-task="${task}"] form`);
-  for (const [name, value] of Object.entries(fields)) await form.locator(`[name="${name}"]`).fill(value);
-  await form.locator('button[type=submit]').click();
-  await page.waitForURL(/\/runs\/[^/]+$/);
-  return decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
-}
-
-const lane = (page: Page, host: string) => page.locator(`li.lane[data-lane$="/${host}"]`);
+const logIn = (page: Page, next?: string) => logInTo(served, page, next);
+const startFromForm = (page: Page, task: string, fields: Record<string, string>) => startTaskFromForm(served, page, task, fields);
 // Where the test user on the hosts can see it (the project dir is root's own, mode 0700).
 const gateFile = (name: string) => path.join(served.tb.remoteDir, `page-gate-${process.pid}-${name}`);
 

@@ -3,6 +3,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
 import { loadTestbed, type Testbed } from '../hosts/testbed.ts';
 import { FAB_BIN, makeProject } from '../support/fab.ts';
 
@@ -99,3 +101,25 @@ export async function startServe(options: { open?: boolean } = {}): Promise<Serv
   });
   return { url, token, dir, tb, child, output: () => output };
 }
+
+/** Opens `next` on the server, which asks for the token first, and logs in with it. */
+export async function logIn(served: Served, page: Page, next = '/'): Promise<void> {
+  await page.goto(`${served.url}${next}`);
+  assert.match(page.url(), /\/login\?next=/, 'a page asks for the token first');
+  await page.fill('input[name=token]', served.token);
+  await page.press('input[name=token]', 'Enter');
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+}
+
+/** Starts a task from its form on the tasks page; resolves on the run's page, with the run's id. */
+export async function startFromForm(served: Served, page: Page, task: string, fields: Record<string, string>): Promise<string> {
+  await page.goto(`${served.url}/`);
+  const form = page.locator(`section.task[data-task="${task}"] form`);
+  for (const [name, value] of Object.entries(fields)) await form.locator(`[name="${name}"]`).fill(value);
+  await form.locator('button[type=submit]').click();
+  await page.waitForURL(/\/runs\/[^/]+$/);
+  return decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+}
+
+/** A host's lane on a run page. */
+export const lane = (page: Page, host: string) => page.locator(`li.lane[data-lane$="/${host}"]`);

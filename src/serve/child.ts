@@ -33,7 +33,7 @@ export function runArgv(command: FabCommand, request: RunRequest, logDir: string
   if (request.exclude?.length) argv.push('-x', request.exclude.join(','));
   if (request.parallel) argv.push('-P');
   if (request.poolSize) argv.push('-z', String(request.poolSize));
-  for (const [key, value] of Object.entries(request.set ?? {})) argv.push('--set', `${key}=${String(value).replace(/,/g, '\\,')}`);
+  for (const [key, value] of Object.entries(request.set ?? {})) argv.push('--set', `${key}=${String(value).replace(/[\\,=]/g, '\\$&')}`);
   // `--` would make the rest an ad hoc command: task words never start with '-' (the schema's name pattern).
   return [...argv, ...request.tasks.map(taskWord)];
 }

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { SECRET_KEYS } from '../env/env.ts';
+import { isKnownKey, normalizeKey } from '../config/schema.ts';
 import { describeError } from '../errors.ts';
 import { hostsForTask } from '../exec/plan.ts';
 import { lineSplitter, runArgv, startChild, type FabCommand, type TaskCatalog } from './child.ts';
@@ -29,7 +30,7 @@ interface Live {
 }
 
 /** Task argument keys that would retarget a task past the server's overlap check: the request's hosts/roles do that. */
-const RESERVED_ARGS = new Set(['host', 'hosts', 'role', 'roles', 'exclude_hosts']);
+const RESERVED_ARGS = new Set(['host', 'hosts', 'role', 'roles', 'exclude_hosts', 'excludeHosts']);
 /** After a cancel, how long the run gets to end its remote commands before its process group is killed. */
 const CANCEL_GRACE_MS = 15_000;
 
@@ -107,7 +108,11 @@ export class RunManager {
       }
     }
     for (const key of Object.keys(request.set ?? {})) {
-      if (SECRET_KEYS.has(key)) throw new ApiError(422, `set/${key}: secrets are not accepted over HTTP; put ${key} in the server's config file (0600)`);
+      // Compared as fab will read them (`sudo_password` is sudoPassword): fab's own settings can name another
+      // command, host, key or log folder for the run, so HTTP may set only the fabfile's own keys (env.branch ...).
+      const name = normalizeKey(key);
+      if (SECRET_KEYS.has(name)) throw new ApiError(422, `set/${key}: secrets are not accepted over HTTP; put ${name} in the server's config file (0600)`);
+      if (isKnownKey(name)) throw new ApiError(422, `set/${key}: ${name} is one of fab's own settings, which a request may not change; set it in the fabfile or the server's config file`);
     }
     const targets = new Set<string>();
     for (const [index, task] of request.tasks.entries()) {

@@ -4,7 +4,8 @@ import { Type, type Static } from '@sinclair/typebox';
 // generated from the same objects, so the documentation cannot drift from what the server accepts.
 
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_$][A-Za-z0-9_$.-]*$' });
-const HostName = Type.String({ minLength: 1, maxLength: 300, pattern: '^[^\\s,;]+$' });
+// Not starting with '-': a host word must never read as a flag on the child's command line.
+const HostName = Type.String({ minLength: 1, maxLength: 300, pattern: '^[^\\s,;-][^\\s,;]*$' });
 const ArgValue = Type.String({ maxLength: 10_000 });
 
 export const TaskCall = Type.Object(
@@ -13,7 +14,8 @@ export const TaskCall = Type.Object(
     args: Type.Optional(
       Type.Object(
         { _: Type.Optional(Type.Array(ArgValue, { maxItems: 50 })) },
-        { additionalProperties: ArgValue, maxProperties: 50, description: 'positional arguments in _, the rest by name' },
+        // Names as a fabfile reads them: fab trims spaces, so ' hosts' would be hosts (a way around the targets check).
+        { additionalProperties: ArgValue, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, maxProperties: 50, description: 'positional arguments in _, the rest by name' },
       ),
     ),
   },

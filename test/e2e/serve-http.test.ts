@@ -190,6 +190,19 @@ test('400 for malformed JSON or UTF-8 and bad query values; 422 naming the field
   assert.match(retarget.detail, /tasks\/0\/args\/hosts/);
   const secret = await problem(await postJson(`${open.url}/api/runs`, { tasks: [{ name: 'hi' }], set: { sudoPassword: 'x' } }), 422);
   assert.match(secret.detail, /set\/sudoPassword/);
+  // fab reads `sudo_password` as sudoPassword: compared as fab reads it.
+  assert.match((await problem(await postJson(`${open.url}/api/runs`, { tasks: [{ name: 'hi' }], set: { sudo_password: 'x' } }), 422)).detail, /set\/sudo_password: secrets/);
+  // fab's own settings would give the run another command (shell), log folder, hosts, keys: only the fabfile's keys.
+  for (const key of ['shell', 'log_dir', 'hosts', 'gateway', 'hostKeyPolicy', 'abort_on_prompts']) {
+    const own = await problem(await postJson(`${open.url}/api/runs`, { tasks: [{ name: 'hi' }], set: { [key]: 'x' } }), 422);
+    assert.match(own.detail, new RegExp(`^set/${key}: \\w+ is one of fab's own settings`));
+  }
+  // Argument names as fab reads them: ' hosts' is trimmed to hosts; excludeHosts retargets too.
+  await problem(await postJson(`${open.url}/api/runs`, { tasks: [{ name: 'hi', args: { ' hosts': 'evil' } }] }), 422);
+  assert.match((await problem(await postJson(`${open.url}/api/runs`, { tasks: [{ name: 'hi', args: { excludeHosts: 'x' } }] }), 422)).detail, /args\/excludeHosts/);
+  // A host that would read as a flag on the child's command line.
+  await problem(await postJson(`${open.url}/api/runs`, { tasks: [{ name: 'hi' }], hosts: ['-P'] }), 422);
+  await problem(await postJson(`${open.url}/api/runs`, { tasks: [{ name: 'hi' }], exclude: ['--'] }), 422);
 });
 
 test('401 with WWW-Authenticate without a token or with a wrong one; 403 for a read token that tries to run; read tokens read', async () => {

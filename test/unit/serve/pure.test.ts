@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { argumentNames } from '../../../src/cli/list.ts';
 import { parseTaskInvocation } from '../../../src/fabfile/args.ts';
 import { runArgv, taskWord } from '../../../src/serve/child.ts';
+import { parseSetOption } from '../../../src/config/schema.ts';
 import { hostName } from '../../../src/serve/guards.ts';
 import { isLoopback, parseListen, serveSettings } from '../../../src/serve/options.ts';
 import { parseRange } from '../../../src/serve/routes/logs.ts';
@@ -19,6 +20,12 @@ test('a task call becomes one fab word that parses back to the same arguments, w
 test('a run\'s argv: events on stdout, logs in the run folder, no prompts, targets as flags, tasks last', () => {
   const argv = runArgv({ node: 'node', script: ['fab.js'], base: ['-f', 'fabfile.ts'], cwd: '/', env: {} }, { tasks: [{ name: 'deploy' }], hosts: ['web1', 'web2'], parallel: true, set: { branch: 'a,b' } }, '/data/runs/1/logs');
   assert.deepEqual(argv, ['fab.js', '-f', 'fabfile.ts', '--events', '-', '--log-dir', '/data/runs/1/logs', '--abort-on-prompts', '-H', 'web1,web2', '-P', '--set', 'branch=a\\,b', 'deploy']);
+});
+
+test('a set value holding \\, , or = stays one value of one key on the child\'s command line (no key smuggled in)', () => {
+  const value = 'x\\,password=hunter2\\';
+  const argv = runArgv({ node: 'node', script: ['fab.js'], base: [], cwd: '/', env: {} }, { tasks: [{ name: 'deploy' }], set: { a: value } }, '/logs');
+  assert.deepEqual(parseSetOption(argv[argv.indexOf('--set') + 1]!), { a: value });
 });
 
 test('Range headers: a span, an open end, a suffix; unsatisfiable past the end; anything else is the whole file', () => {

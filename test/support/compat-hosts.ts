@@ -3,10 +3,9 @@
 // need them only, on top of a running test bed, and removed by pid / by name when they end.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { Testbed } from '../hosts/testbed.ts';
-import { startSshd, type ExtraSshd } from './sshd.ts';
+import { startDaemon, startSshd, type ExtraSshd } from './sshd.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 
 /** Login shells to test under, by name; busybox runs as `sh` through a symlink (its applet is picked by argv[0]). */
@@ -123,32 +122,15 @@ export async function startDropbear(tb: Testbed, options: { sftp?: boolean } = {
   // Dropbear runs the sftp-server it was built with (/usr/lib/sftp-server): without it there is no SFTP at all.
   const wrap = options.sftp === false ? ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none /usr/lib/openssh && exec "$@"', 'sh'] : [];
   const [command, ...rest] = [...wrap, '/usr/sbin/dropbear', ...args];
-  const child = spawn(command!, rest, { detached: true, stdio: ['ignore', log, log] });
-  fs.closeSync(log);
-  child.unref();
-  const stop = () => {
-    try {
-      spawn('pkill', ['-TERM', '-P', String(child.pid)], { stdio: 'ignore' });
-      process.kill(child.pid!, 'SIGTERM');
-    } catch {
-      /* gone */
-    }
-  };
-  const deadline = Date.now() + 10000;
-  for (;;) {
-    if (await answers(port)) return { port, pid: child.pid!, stop, logPath };
-    if (Date.now() > deadline || child.exitCode !== null) {
-      stop();
-      throw new Error(`dropbear on port ${port} did not come up: ${fs.readFileSync(logPath, 'utf8')}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  try {
+    const daemon = await startDaemon(command!, rest, {
+      host: '127.0.0.1',
+      port,
+      stdio: ['ignore', log, log],
+      failure: () => `dropbear on port ${port} did not come up: ${fs.readFileSync(logPath, 'utf8')}`,
+    });
+    return { port, ...daemon, logPath };
+  } finally {
+    fs.closeSync(log);
   }
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('data', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
 }

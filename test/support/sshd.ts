@@ -46,11 +46,29 @@ export async function startSshd(
   for (const address of options.addresses ?? ['127.0.0.1']) args.push('-o', `ListenAddress=${address}`);
   for (const [key, value] of Object.entries(options.settings ?? {})) args.push('-o', `${key}=${value}`);
   const [command, ...wrapArgs] = [...(options.wrap ?? []), '/usr/sbin/sshd'];
-  const child = spawn(command!, [...wrapArgs, ...args], { detached: true, stdio: 'ignore' });
+  const daemon = await startDaemon(command!, [...wrapArgs, ...args], {
+    host: options.addresses?.[0] ?? '127.0.0.1',
+    port,
+    stdio: 'ignore',
+    failure: () => `extra sshd on port ${port} did not come up (see ${tb.dir}/logs/extra-${port}.log)`,
+  });
+  return { port, ...daemon };
+}
+
+/**
+ * Starts a test SSH server detached and waits (10 s at most) until it sends its banner on host:port. `stop`
+ * signals its connections' processes by ancestry (sshd and Dropbear put each in a session of its own, which a
+ * group kill misses) through pkill -P, then the daemon.
+ */
+export async function startDaemon(
+  command: string,
+  args: string[],
+  options: { host: string; port: number; stdio: 'ignore' | ['ignore', number, number]; failure: () => string },
+): Promise<{ pid: number; stop: () => void }> {
+  const child = spawn(command, args, { detached: true, stdio: options.stdio });
   child.unref();
   const stop = () => {
     try {
-      // sshd puts each connection in a session of its own: signal them by ancestry through pkill -P, then the daemon.
       spawn('pkill', ['-TERM', '-P', String(child.pid)], { stdio: 'ignore' });
       process.kill(child.pid!, 'SIGTERM');
     } catch {
@@ -59,10 +77,10 @@ export async function startSshd(
   };
   const deadline = Date.now() + 10000;
   for (;;) {
-    if (await answers(options.addresses?.[0] ?? '127.0.0.1', port)) return { port, pid: child.pid!, stop };
+    if (await answers(options.host, options.port)) return { pid: child.pid!, stop };
     if (Date.now() > deadline || child.exitCode !== null) {
       stop();
-      throw new Error(`extra sshd on port ${port} did not come up (see ${tb.dir}/logs/extra-${port}.log)`);
+      throw new Error(options.failure());
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

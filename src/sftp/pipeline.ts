@@ -59,7 +59,7 @@ export function writeAll(session: SftpSession, handle: Buffer, path: string, sou
         const { fail, failed } = failOnce(reject);
         const settled = (buffer: Buffer) => {
           active--;
-          session.buffers.give(buffer);
+          if (buffer.length >= size) session.buffers.give(buffer);
         };
         const send = (buffer: Buffer, position: number, length: number) => {
           written += length;
@@ -81,8 +81,13 @@ export function writeAll(session: SftpSession, handle: Buffer, path: string, sou
             const stop = aborted(options.signal);
             if (stop) return fail(stop);
             active++;
-            const buffer = session.buffers.take(size);
-            source.read(buffer.subarray(headroom, size)).then(
+            // A known rest smaller than a chunk (a small file, read at once) gets a buffer of its own size: a full
+            // chunk for each of 2,000 small files, when the pool is empty between them, made V8 run a full
+            // collection every few dozen files (it counts each new ArrayBuffer as external memory).
+            const rest = source.remaining?.();
+            const small = rest !== undefined && headroom + rest < size;
+            const buffer = small ? Buffer.allocUnsafe(headroom + rest) : session.buffers.take(size);
+            source.read(buffer.subarray(headroom, small ? headroom + rest : size)).then(
               (piece) => {
                 if (failed() || !piece) {
                   settled(buffer);

@@ -18,6 +18,8 @@ export interface ByteSource {
   done(): boolean;
   /** Fills target from its start; resolves where those bytes belong, or undefined when there were none left. */
   read(target: Buffer): Promise<Piece | undefined>;
+  /** The bytes still to come, when known for certain (an in-memory source): a small rest needs no full-size buffer. */
+  remaining?(): number;
 }
 
 /**
@@ -57,6 +59,7 @@ export function bufferSource(data: Buffer): ByteSource {
   return {
     ready: () => offset < data.length,
     done: () => offset >= data.length,
+    remaining: () => data.length - offset,
     async read(target) {
       const position = offset;
       const length = data.copy(target, 0, offset, Math.min(data.length, offset + target.length));

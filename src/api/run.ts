@@ -5,7 +5,7 @@ import { execute, setExecuteRegistry, type ExecuteTargets } from '../exec/execut
 import type { TaskArgs } from '../fabfile/args.ts';
 import { buildRegistry } from '../fabfile/registry.ts';
 import type { TaskFunction } from '../fabfile/tasks.ts';
-import { interruptRun, isInterrupted } from '../ops/abort.ts';
+import { interruptRun, isInterrupted } from '../ops/command/abort.ts';
 import type { EventListener } from '../report/events.ts';
 import { closeAll } from '../ssh/pool.ts';
 import { defaultPool } from './pool.ts';

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { OutputLevel } from '../report/events.ts';
-import type { Responder } from '../ops/responders.ts';
-import type { SudoPasswordState } from '../ops/sudo-password.ts';
+import type { Responder } from '../ops/command/responders.ts';
+import type { SudoPasswordState } from '../ops/sudo/sudo-password.ts';
 import { EventBus, processEvents, setEventBusLookup } from '../report/events.ts';
 import type { ConnectionMap } from '../ssh/pool.ts';
 import type { ConnectTarget } from '../ssh/target.ts';
@@ -80,8 +80,8 @@ export interface TaskContext {
 
 /**
  * One run's state, as a value: its env layers, per-host env writes, runsOnce results and invocation numbers
- * (exec/runner.ts), interrupt flag and running commands (ops/abort.ts), half-done transfers to undo
- * (util/cleanup.ts), sudo passwords (ops/sudo-password.ts), unlocked keys and terminal prompts (ssh/auth.ts,
+ * (exec/runner.ts), interrupt flag and running commands (ops/command/abort.ts), half-done transfers to undo
+ * (util/cleanup.ts), sudo passwords (ops/sudo/sudo-password.ts), unlocked keys and terminal prompts (ssh/auth.ts,
  * ssh/credentials.ts), SSH connections and resolved targets (ssh/pool.ts), --hide/--show (report/levels.ts),
  * the fabfile's tasks for execute('name'), and its event bus. Each module keeps its part in a slot made by
  * `runLocal()`, created on first use, so this module needs none of them. `fab` uses the process run (below);

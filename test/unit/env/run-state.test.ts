@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RunState, currentRun, processRun, runInContext, runInRun, runLocal, ROOT_SCOPE } from '../../../src/env/context.ts';
 import { env, envStore } from '../../../src/env/env.ts';
-import { interruptRun, isInterrupted } from '../../../src/ops/abort.ts';
+import { interruptRun, isInterrupted } from '../../../src/ops/command/abort.ts';
 import { events, type FabEvent } from '../../../src/report/events.ts';
 import { isHidden, setRunLevels } from '../../../src/report/levels.ts';
 

@@ -47,4 +47,7 @@ export type { OutputOptions } from './api/output.ts';
 export { Group, GroupResult, GroupError } from './api/group.ts';
 export type { GroupOptions } from './api/group.ts';
 export { Pool, createPool } from './api/pool.ts';
+export { Run, createRun } from './api/run.ts';
+export type { RunOptions } from './api/run.ts';
+export type { FabEvent, EventListener } from './report/events.ts';
 export type { HostKeyPolicy } from './ssh/host-key-policy.ts';

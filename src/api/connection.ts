@@ -1,5 +1,5 @@
 import { DEFAULTS } from '../config/schema.ts';
-import { ROOT_SCOPE, currentContext, runInContext, type TaskContext } from '../env/context.ts';
+import { ROOT_SCOPE, currentContext, currentRun, runInContext, type TaskContext } from '../env/context.ts';
 import { envStore } from '../env/env.ts';
 import { FabError } from '../errors.ts';
 import { currentHostFor } from '../exec/runner.ts';
@@ -50,14 +50,17 @@ export class Connection {
     ensureDefaults();
     this.host = host;
     this.pool = options.pool ?? defaultPool();
+    // The run it is made in (a createRun()'s, or the process run): its env layers, interrupt and event listeners.
+    const run = currentRun();
     this.context = {
+      run,
       host: currentHostFor(host),
       hostEnv: envFromOptions(options),
       scope: ROOT_SCOPE,
       task: undefined,
       pool: this.pool.connections,
       targets: new Map(),
-      events: outputBus(options),
+      events: outputBus(options, run),
       sudoPasswords: (options as { sudoPasswords?: SudoPasswordState }).sudoPasswords ?? new SudoPasswordState(),
     };
   }

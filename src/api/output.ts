@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
-import { currentContext } from '../env/context.ts';
+import type { RunState } from '../env/context.ts';
 import { LineReporter } from '../report/lines.ts';
-import { EventBus, events } from '../report/events.ts';
+import { EventBus } from '../report/events.ts';
 
 /** Where a Connection's output goes. Nothing is printed unless one of these asks for it. */
 export interface OutputOptions {
@@ -15,22 +15,14 @@ export interface OutputOptions {
   reporter?: 'lines';
 }
 
-let routing = false;
-
 /**
- * Events are emitted on the process-wide bus, synchronously, inside the emitter's async context: one listener
- * hands each to the bus of the Connection it came from, so that Connections never see each other's events.
+ * A Connection's own event bus, wired to the output options it was given. Its operations emit here (the event bus
+ * is found through their async context); each event is passed on to the bus of the run the Connection was made
+ * in, so that run's listeners see it, and no other Connection does.
  */
-function routeEvents(): void {
-  if (routing) return;
-  routing = true;
-  events.subscribe((event) => currentContext()?.events?.emit(event));
-}
-
-/** A Connection's own event bus, wired to the output options it was given. */
-export function outputBus(options: OutputOptions): EventBus {
-  routeEvents();
+export function outputBus(options: OutputOptions, run: RunState): EventBus {
   const bus = new EventBus();
+  bus.subscribe((event) => run.events.emit(event));
   const { stdout, stderr, onOutput, reporter } = options;
   if (stdout || stderr || onOutput) {
     bus.subscribe((event) => {

@@ -1,3 +1,4 @@
+import { runLocal } from '../env/context.ts';
 import type { ConnectionMap } from '../ssh/pool.ts';
 
 /**
@@ -53,11 +54,11 @@ export class Pool {
   }
 }
 
-let processPool: Pool | undefined;
+const runPool = runLocal(() => new Pool());
 
-/** The pool Connections use unless given one: one per process. */
+/** The pool Connections use unless given one: one per run (the process run outside createRun()). */
 export function defaultPool(): Pool {
-  return (processPool ??= new Pool());
+  return runPool();
 }
 
 /** A pool of its own, for Connections that must not share SSH connections with the rest of the process. */

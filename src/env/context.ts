@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { OutputLevel } from '../report/events.ts';
 import type { Responder } from '../ops/command/responders.ts';
 import type { SudoPasswordState } from '../ops/sudo/sudo-password.ts';
-import type { EventBus } from '../report/events.ts';
+import { EventBus, processEvents, setEventBusLookup } from '../report/events.ts';
 import type { ConnectionMap } from '../ssh/pool.ts';
 import type { ConnectTarget } from '../ssh/target.ts';
 
@@ -74,12 +74,64 @@ export interface TaskContext {
   readonly targets?: Map<string, Promise<ConnectTarget>>;
   readonly events?: EventBus;
   readonly sudoPasswords?: SudoPasswordState;
+  /** The run this context belongs to: inherited from the caller's context by runInContext(). */
+  readonly run: RunState;
 }
+
+/**
+ * One run's state, as a value: its env layers, per-host env writes, runsOnce results and invocation numbers
+ * (exec/runner.ts), interrupt flag and running commands (ops/command/abort.ts), half-done transfers to undo
+ * (util/cleanup.ts), sudo passwords (ops/sudo/sudo-password.ts), unlocked keys and terminal prompts (ssh/auth.ts,
+ * ssh/credentials.ts), SSH connections and resolved targets (ssh/pool.ts), --hide/--show (report/levels.ts),
+ * the fabfile's tasks for execute('name'), and its event bus. Each module keeps its part in a slot made by
+ * `runLocal()`, created on first use, so this module needs none of them. `fab` uses the process run (below);
+ * `createRun()` (src/api/run.ts) makes others, reached through the async context of what they run.
+ */
+export class RunState {
+  /** @internal one value per runLocal() slot. */
+  readonly slots = new Map<object, unknown>();
+
+  constructor(readonly events: EventBus = new EventBus()) {}
+}
+
+/** `fab`'s run, and that of code running outside any run (a plain script's top level, unit tests). */
+export const processRun = new RunState(processEvents);
 
 const storage = new AsyncLocalStorage<TaskContext>();
 
+// Events go to the bus of the run (or library Connection) they happen in; report/events.ts cannot import this
+// module (it keeps a file of its own in the bundle), so it is told how to find that bus.
+setEventBusLookup(() => {
+  const context = storage.getStore();
+  return context?.events ?? context?.run.events;
+});
+
 export function currentContext(): TaskContext | undefined {
   return storage.getStore();
+}
+
+/** The run code runs in: its context's, else the process run. */
+export function currentRun(): RunState {
+  return storage.getStore()?.run ?? processRun;
+}
+
+/**
+ * A per-run slot: the returned function gives the current run's value, made by `create` on first use. State
+ * that belonged to the process (a module-level Map or flag) becomes a slot, so two runs never share it.
+ */
+export function runLocal<T>(create: () => T): (run?: RunState) => T {
+  const key = {};
+  return (run = currentRun()) => {
+    if (run.slots.has(key)) return run.slots.get(key) as T;
+    const value = create();
+    run.slots.set(key, value);
+    return value;
+  };
+}
+
+/** Runs fn as code of `run`, outside any task or host (what createRun()'s within() does). */
+export function runInRun<T>(run: RunState, fn: () => T): T {
+  return storage.run({ host: undefined, hostEnv: undefined, scope: ROOT_SCOPE, task: undefined, run }, fn);
 }
 
 export function currentScope(): Scope {
@@ -90,12 +142,13 @@ export function currentHost(): CurrentHost | undefined {
   return storage.getStore()?.host;
 }
 
-export function runInContext<T>(context: TaskContext, fn: () => T): T {
-  return storage.run(context, fn);
+/** Runs fn in context; a context made without a run belongs to the caller's. */
+export function runInContext<T>(context: Omit<TaskContext, 'run'> & { run?: RunState }, fn: () => T): T {
+  return storage.run({ ...context, run: context.run ?? currentRun() }, fn);
 }
 
 /** Runs fn with the current scope replaced by `change(scope)`. */
 export function withScope<T>(change: (scope: Scope) => Scope, fn: () => T): T {
-  const context = storage.getStore() ?? { host: undefined, hostEnv: undefined, scope: ROOT_SCOPE, task: undefined };
+  const context = storage.getStore() ?? { host: undefined, hostEnv: undefined, scope: ROOT_SCOPE, task: undefined, run: processRun };
   return storage.run({ ...context, scope: Object.freeze(change(context.scope)) }, fn);
 }

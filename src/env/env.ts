@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { currentContext } from './context.ts';
+import { currentContext, runLocal } from './context.ts';
 
 /**
  * The layers of env, lowest precedence first (API.md): defaults < user config < project config < `-c FILE`
@@ -83,7 +83,22 @@ export class EnvStore {
   }
 }
 
-export const envStore = new EnvStore();
+const layersOf = runLocal(() => new EnvStore());
+
+/**
+ * The env layers of the run code runs in (env/context.ts): `fab`'s, or a createRun()'s. Each run has its own, so
+ * one run's config, flags and top-level writes never reach another.
+ */
+export const envStore: EnvStore = new Proxy({} as EnvStore, {
+  get(_target, key) {
+    const store = layersOf();
+    const value: unknown = Reflect.get(store, key, store);
+    return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(store) : value;
+  },
+  set(_target, key, value) {
+    return Reflect.set(layersOf(), key, value);
+  },
+});
 
 /** Reads env as seen from here: scope overrides, then the current host, then the layers. */
 function read(key: string): unknown {
@@ -107,13 +122,13 @@ function read(key: string): unknown {
         case 'hostString':
           return host.text;
         case 'user':
-          return host.user ?? envStore.get('user');
+          return host.user ?? layersOf().get('user');
         case 'port':
-          return host.port ?? envStore.get('port');
+          return host.port ?? layersOf().get('port');
       }
     }
   }
-  return envStore.get(key);
+  return layersOf().get(key);
 }
 
 /**
@@ -124,13 +139,13 @@ export function configuredValue<T>(key: string): T | undefined {
   const context = currentContext();
   if (context && Object.hasOwn(context.scope.overrides, key)) return context.scope.overrides[key] as T;
   if (context?.hostEnv && Object.hasOwn(context.hostEnv, key)) return context.hostEnv[key] as T;
-  return envStore.origin(key) === 'defaults' ? undefined : (envStore.get(key) as T | undefined);
+  return layersOf().origin(key) === 'defaults' ? undefined : (layersOf().get(key) as T | undefined);
 }
 
 function write(key: string, value: unknown): void {
   const hostEnv = currentContext()?.hostEnv;
   if (hostEnv) hostEnv[key] = value;
-  else envStore.set(key, value);
+  else layersOf().set(key, value);
 }
 
 export function redact(values: Record<string, unknown>): Record<string, unknown> {
@@ -138,7 +153,7 @@ export function redact(values: Record<string, unknown>): Record<string, unknown>
 }
 
 function visibleKeys(): string[] {
-  const keys = new Set(envStore.keys());
+  const keys = new Set(layersOf().keys());
   const context = currentContext();
   for (const key of Object.keys(context?.hostEnv ?? {})) keys.add(key);
   for (const key of Object.keys(context?.scope.overrides ?? {})) keys.add(key);
@@ -224,7 +239,7 @@ export const env: Env = new Proxy({} as Env, {
     if (typeof key === 'symbol') return false;
     const hostEnv = currentContext()?.hostEnv;
     if (hostEnv) delete hostEnv[key];
-    else envStore.delete(key);
+    else layersOf().delete(key);
     return true;
   },
   has(_target, key) {

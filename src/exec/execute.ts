@@ -1,4 +1,4 @@
-import { currentScope } from '../env/context.ts';
+import { currentScope, runLocal } from '../env/context.ts';
 import { UsageError } from '../errors.ts';
 import type { TaskArgs } from '../fabfile/args.ts';
 import type { RegisteredTask, TaskRegistry } from '../fabfile/registry.ts';
@@ -15,14 +15,16 @@ export interface ExecuteTargets {
 /** The key execute() gives the value of a task that ran once, locally (no hosts): Fabric 1's. */
 export const LOCAL_ONLY = '<local-only>';
 
-let registry: TaskRegistry | undefined;
+/** Per run (env/context.ts): the fabfile `fab` loaded, or the tasks given to createRun(). */
+const registryOf = runLocal((): { tasks?: TaskRegistry } => ({}));
 
-/** The fabfile's tasks, so execute('name') finds them (set by `fab` once the fabfile is loaded). */
+/** The run's tasks, so execute('name') finds them (set by `fab` once the fabfile is loaded). */
 export function setExecuteRegistry(tasks: TaskRegistry | undefined): void {
-  registry = tasks;
+  registryOf().tasks = tasks;
 }
 
 function resolveTask(task: TaskFunction | string): RegisteredTask {
+  const registry = registryOf().tasks;
   if (typeof task === 'string') {
     const found = registry?.find(task);
     if (!found) throw new UsageError(`execute("${task}"): no such task in the fabfile${registry ? `; tasks: ${registry.names().join(', ')}` : ''}`, 'UNKNOWN_TASK');

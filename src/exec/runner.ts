@@ -1,4 +1,4 @@
-import { ROOT_SCOPE, currentContext, runInContext, type BatchInfo, type CurrentHost, type Scope } from '../env/context.ts';
+import { ROOT_SCOPE, currentContext, runInContext, runLocal, type BatchInfo, type CurrentHost, type Scope } from '../env/context.ts';
 import { env, envStore } from '../env/env.ts';
 import { FabError, describeError } from '../errors.ts';
 import type { TaskArgs, TaskInvocation } from '../fabfile/args.ts';
@@ -40,14 +40,19 @@ export function stopsRun(outcome: TaskOutcome): boolean {
   return outcome.status === 'failed' || outcome.status === 'interrupted';
 }
 
-/** Per-host env writes live for the whole run, so a later task on the same host sees them. */
-const hostEnvs = new Map<string, Record<string, unknown>>();
-/**
- * Runs of runsOnce / runsOncePerBatch tasks, by task function and then by batch ('run' for once per run):
- * the promise is stored before the task starts, so hosts calling it at the same moment share one run.
- */
-const ranOnce = new Map<unknown, Map<string, Promise<TaskOutcome[]>>>();
-let lastInvocation = 0;
+/** What the runner keeps for one run (env/context.ts RunState). */
+class RunnerState {
+  /** Per-host env writes live for the whole run, so a later task on the same host sees them. */
+  readonly hostEnvs = new Map<string, Record<string, unknown>>();
+  /**
+   * Runs of runsOnce / runsOncePerBatch tasks, by task function and then by batch ('run' for once per run):
+   * the promise is stored before the task starts, so hosts calling it at the same moment share one run.
+   */
+  readonly ranOnce = new Map<unknown, Map<string, Promise<TaskOutcome[]>>>();
+  lastInvocation = 0;
+}
+
+const runner = runLocal(() => new RunnerState());
 
 export function currentHostFor(text: string): CurrentHost {
   const spec = parseHostString(text);
@@ -55,6 +60,7 @@ export function currentHostFor(text: string): CurrentHost {
 }
 
 function hostEnvFor(text: string): Record<string, unknown> {
+  const { hostEnvs } = runner();
   let values = hostEnvs.get(text);
   if (!values) hostEnvs.set(text, (values = {}));
   return values;
@@ -90,7 +96,7 @@ export async function runTaskOnHost(
   task: RegisteredTask,
   args: TaskArgs,
   host: string | undefined,
-  invocation = ++lastInvocation,
+  invocation = ++runner().lastInvocation,
   scope: Scope = ROOT_SCOPE,
   batch: BatchInfo | undefined = currentContext()?.batch,
 ): Promise<TaskOutcome> {
@@ -146,11 +152,12 @@ function onceKey(task: RegisteredTask): string | undefined {
  * of its hosts (or locally).
  */
 export async function runTask(task: RegisteredTask, invocation: TaskInvocation, cli: CliTargets, options: RunTaskOptions = {}): Promise<TaskOutcome[]> {
-  const id = ++lastInvocation;
+  const state = runner();
+  const id = ++state.lastInvocation;
   const caller = currentContext();
   const parent = caller?.invocation === undefined ? {} : { parent: { invocation: caller.invocation, ...(caller.host ? { host: caller.host.text } : {}) } };
   const key = onceKey(task);
-  const runs = key === undefined ? undefined : (ranOnce.get(task.fn) ?? ranOnce.set(task.fn, new Map()).get(task.fn)!);
+  const runs = key === undefined ? undefined : (state.ranOnce.get(task.fn) ?? state.ranOnce.set(task.fn, new Map()).get(task.fn)!);
   const earlier = key === undefined ? undefined : runs!.get(key);
   if (earlier) {
     const once = await earlier;
@@ -222,8 +229,9 @@ export async function runPlan(items: RunPlanItem[], cli: CliTargets, options: { 
   return outcomes;
 }
 
-/** Forgets per-run state (host env writes, runsOnce results): a new `fab` run in the same process. */
+/** Forgets the current run's host env writes and runsOnce results: a new `fab` run in the same process. */
 export function resetRunState(): void {
+  const { hostEnvs, ranOnce } = runner();
   hostEnvs.clear();
   ranOnce.clear();
 }

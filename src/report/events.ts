@@ -100,7 +100,7 @@ export type FabEvent =
 
 export type EventListener = (event: FabEvent) => void;
 
-/** A tiny synchronous event bus; one per process. */
+/** A tiny synchronous event bus; one per run (env/context.ts RunState), and one per library Connection. */
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
 
@@ -118,4 +118,30 @@ export class EventBus {
   }
 }
 
-export const events = new EventBus();
+/** The process run's bus: `fab`'s. */
+export const processEvents = new EventBus();
+
+let lookup: () => EventBus | undefined = () => undefined;
+
+/** @internal How `events` finds the bus of the run code runs in (set by env/context.ts). */
+export function setEventBusLookup(find: () => EventBus | undefined): void {
+  lookup = find;
+}
+
+/**
+ * The bus of the run (or library Connection) the caller runs in, else the process run's: operations emit here
+ * and a run's reporters subscribe here, so two runs in one process never see each other's events.
+ */
+class CurrentBus extends EventBus {
+  override subscribe(listener: EventListener): () => void {
+    return (lookup() ?? processEvents).subscribe(listener);
+  }
+  override emit(event: FabEvent): void {
+    (lookup() ?? processEvents).emit(event);
+  }
+  override clear(): void {
+    (lookup() ?? processEvents).clear();
+  }
+}
+
+export const events: EventBus = new CurrentBus();

@@ -28,6 +28,7 @@ import type {
   ParsedKey,
   Prompt,
 } from 'ssh2';
+import { runLocal } from '../env/context.ts';
 import { FabError } from '../errors.ts';
 import { loadAgents } from './ssh2-modules.ts';
 import { DEFAULT_IDENTITIES, KeyLoadError, displayPath, expandHome, inspectPrivateKey, loadPrivateKey, type KeyFileInfo } from './keys.ts';
@@ -125,13 +126,19 @@ export function isRecoverableAuthError(err: unknown): boolean {
   return false;
 }
 
-// Decrypted keys, shared by all connections of the process: bcrypt-pbkdf decryption is slow (and
-// synchronous), and the passphrase should be asked once, not once per host.
-const decryptedKeys = new Map<string, { mtimeMs: number; size: number; key: ParsedKey }>();
-// Unlocks in progress, so parallel connections wait for one passphrase prompt instead of each asking.
-const unlocking = new Map<string, Promise<ParsedKey>>();
+/**
+ * Keys unlocked with a passphrase, shared by all connections of a run: bcrypt-pbkdf decryption is slow (and
+ * synchronous), and the passphrase should be asked once, not once per host. Per run (env/context.ts), never per
+ * process: an unlocked key is as good as its passphrase, and another run in the process may not know it.
+ */
+class UnlockedKeys {
+  readonly decrypted = new Map<string, { mtimeMs: number; size: number; key: ParsedKey }>();
+  /** Unlocks in progress, so parallel connections wait for one passphrase prompt instead of each asking. */
+  readonly unlocking = new Map<string, Promise<ParsedKey>>();
+}
+const unlockedKeys = runLocal(() => new UnlockedKeys());
 
-async function cachedDecrypted(file: string): Promise<ParsedKey | undefined> {
+async function cachedDecrypted({ decrypted: decryptedKeys }: UnlockedKeys, file: string): Promise<ParsedKey | undefined> {
   const hit = decryptedKeys.get(file);
   if (!hit) return undefined;
   try {
@@ -144,7 +151,7 @@ async function cachedDecrypted(file: string): Promise<ParsedKey | undefined> {
   return undefined;
 }
 
-async function rememberDecrypted(file: string, key: ParsedKey): Promise<void> {
+async function rememberDecrypted({ decrypted: decryptedKeys }: UnlockedKeys, file: string, key: ParsedKey): Promise<void> {
   try {
     const st = await stat(file);
     decryptedKeys.set(file, { mtimeMs: st.mtimeMs, size: st.size, key });
@@ -240,6 +247,9 @@ export function createAuthHandler(opts: AuthOptions): AuthHandle {
   const notes: string[] = [];
   const offered: Buffer[] = [];
   const explicitInfo = new Map<string, KeyFileInfo>();
+  // Taken now, in the async context of the connection's run: ssh2 calls back from its socket's events.
+  const unlocked = unlockedKeys();
+  const { unlocking } = unlocked;
   let started = false;
   let fatal: FabError | undefined;
   let serverMethods: string[] | undefined;
@@ -412,13 +422,13 @@ export function createAuthHandler(opts: AuthOptions): AuthHandle {
       return { auth: { type: 'publickey', username, key: info.privateKey }, label };
     }
     // Encrypted.
-    const cached = await cachedDecrypted(file);
+    const cached = await cachedDecrypted(unlocked, file);
     if (cached) {
       markOffered(info.publicKey ?? cached);
       return { auth: { type: 'publickey', username, key: cached }, label };
     }
     const unlock = async (): Promise<ParsedKey> => {
-      const again = await cachedDecrypted(file);
+      const again = await cachedDecrypted(unlocked, file);
       if (again) return again;
       const inflight = unlocking.get(file);
       if (inflight) {
@@ -441,7 +451,7 @@ export function createAuthHandler(opts: AuthOptions): AuthHandle {
       }
       try {
         const key = await loadPrivateKey(file, passphrase);
-        await rememberDecrypted(file, key);
+        await rememberDecrypted(unlocked, file, key);
         return key;
       } catch (err) {
         if (err instanceof KeyLoadError) note(err.reason === 'bad-passphrase' ? `${shown}: wrong passphrase` : err.message.replace(/;.*$/, ''));

@@ -1,3 +1,4 @@
+import { runLocal } from '../env/context.ts';
 import { env } from '../env/env.ts';
 import type { ConnectTarget } from './target.ts';
 
@@ -18,11 +19,12 @@ export interface SecretPrompts {
   hostKey?: (host: string, question: string) => Promise<string | undefined>;
 }
 
-let prompts: SecretPrompts = {};
+/** Per run (env/context.ts): `fab` installs the terminal's; a createRun() run has none, so it never asks. */
+const promptsOf = runLocal((): { current: SecretPrompts } => ({ current: {} }));
 
-/** Installs (or, with `{}`, removes) the interactive fallbacks for passwords and key passphrases. */
+/** Installs (or, with `{}`, removes) the current run's interactive fallbacks for passwords and key passphrases. */
 export function setSecretPrompts(next: SecretPrompts): void {
-  prompts = next;
+  promptsOf().current = next;
 }
 
 /** A target's login password: env.passwords under one of its names, then env.password, then the prompt. */
@@ -30,16 +32,16 @@ export function passwordFor(target: ConnectTarget): () => Promise<string | undef
   return async () => {
     const passwords = (env.passwords as Record<string, string> | undefined) ?? {};
     for (const key of target.passwordKeys) if (passwords[key] !== undefined) return passwords[key];
-    return (env.password as string | undefined) ?? prompts.password?.(target.label);
+    return (env.password as string | undefined) ?? promptsOf().current.password?.(target.label);
   };
 }
 
 /** The passphrase of an encrypted key file: env.keyPassphrase, then the prompt. */
 export function passphraseFor(target: ConnectTarget): (file: string) => Promise<string | undefined> {
-  return async (file) => (env.keyPassphrase as string | undefined) ?? prompts.passphrase?.(file, target.label);
+  return async (file) => (env.keyPassphrase as string | undefined) ?? promptsOf().current.passphrase?.(file, target.label);
 }
 
 /** Asks about an unknown host key at the terminal (StrictHostKeyChecking ask); undefined when no one can answer. */
 export function hostKeyQuestion(target: ConnectTarget): (question: string) => Promise<string | undefined> {
-  return async (question) => prompts.hostKey?.(target.label, question);
+  return async (question) => promptsOf().current.hostKey?.(target.label, question);
 }

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Client, ClientChannel, PseudoTtyOptions, SFTPWrapper } from 'ssh2';
 import { DEFAULTS } from '../config/schema.ts';
-import { currentContext } from '../env/context.ts';
+import { currentContext, runLocal } from '../env/context.ts';
 import { env } from '../env/env.ts';
 import { FabError } from '../errors.ts';
 import { events } from '../report/events.ts';
@@ -308,11 +308,12 @@ function loadTarget(): Promise<typeof Target> {
 
 /** Open (or opening) connections by target key. */
 export type ConnectionMap = Map<string, Promise<PooledConnection>>;
-const processConnections: ConnectionMap = new Map();
-const processTargets = new Map<string, Promise<ConnectTarget>>();
-/** The pool and target cache in force: a library Connection's (through its context), else fab's process-wide ones. */
-const poolOf = () => currentContext()?.pool ?? processConnections;
-const targetsOf = () => currentContext()?.targets ?? processTargets;
+/** A run's SSH connections and resolved targets (env/context.ts): runs never share a connection. */
+const runConnections = runLocal((): ConnectionMap => new Map());
+const runTargets = runLocal(() => new Map<string, Promise<ConnectTarget>>());
+/** The pool and target cache in force: a library Connection's (through its context), else its run's. */
+const poolOf = () => currentContext()?.pool ?? runConnections();
+const targetsOf = () => currentContext()?.targets ?? runTargets();
 /**
  * OpenSSH's MaxStartups (10:30:100 by default) starts dropping connections once 10 are unauthenticated, and it
  * counts a handshake as done a moment after the client does: handshakes queue here, below that (env.maxStartups).
@@ -433,11 +434,12 @@ export async function dropConnection(hostText: string): Promise<void> {
   (await existing?.catch(() => undefined))?.close();
 }
 
-/** Closes every pooled connection (end of run, interrupt). */
+/** Closes every pooled connection of the current run (end of run, interrupt). */
 export async function closeAll(): Promise<void> {
-  const open = [...processConnections.values()];
-  processConnections.clear();
-  processTargets.clear();
+  const connections = runConnections();
+  const open = [...connections.values()];
+  connections.clear();
+  runTargets().clear();
   await Promise.all(
     open.map(async (pending) => {
       const connection = await pending.catch(() => undefined);
@@ -447,5 +449,5 @@ export async function closeAll(): Promise<void> {
 }
 
 export function openConnectionCount(): number {
-  return processConnections.size;
+  return runConnections().size;
 }

@@ -1,4 +1,5 @@
 import { homedir } from 'node:os';
+import { runLocal } from '../env/context.ts';
 import { configuredValue, env } from '../env/env.ts';
 import { UsageError } from '../errors.ts';
 import { parseHostString, formatHostString } from '../hosts/spec.ts';
@@ -47,18 +48,20 @@ export interface ConnectTarget {
   passwordKeys: string[];
 }
 
-const configCache = new Map<string, Promise<SshConfigFile | undefined>>();
+/** ssh_config files as parsed, once per run (env/context.ts): a later run in the process reads them afresh. */
+const configCacheOf = runLocal(() => new Map<string, Promise<SshConfigFile | undefined>>());
 
 function sshConfig(): Promise<SshConfigFile | undefined> {
   if (env.useSshConfig === false) return Promise.resolve(undefined);
   const path = expandHome((env.sshConfigPath as string | undefined) ?? '~/.ssh/config');
+  const configCache = configCacheOf();
   let loaded = configCache.get(path);
   if (!loaded) configCache.set(path, (loaded = loadSshConfig(path)));
   return loaded;
 }
 
 export function clearTargetCache(): void {
-  configCache.clear();
+  configCacheOf().clear();
 }
 
 /**

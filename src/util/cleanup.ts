@@ -1,3 +1,5 @@
+import { runLocal } from '../env/context.ts';
+
 /**
  * Undo work left half-done when the run is interrupted (Ctrl-C): remote temp files of uploads in flight,
  * partial local downloads. Transfers register a cleanup while they run and drop it when they finish;
@@ -5,20 +7,23 @@
  */
 export type Cleanup = () => void | Promise<void>;
 
-const pending = new Set<Cleanup>();
+/** One set per run (env/context.ts): interrupting a run undoes its own transfers, not another run's. */
+const pendingOf = runLocal(() => new Set<Cleanup>());
 
 /** Registers cleanup; call the returned function once the work is done (or cleaned up by its own error path). */
 export function registerCleanup(cleanup: Cleanup): () => void {
+  const pending = pendingOf();
   pending.add(cleanup);
   return () => pending.delete(cleanup);
 }
 
 export function pendingCleanups(): number {
-  return pending.size;
+  return pendingOf().size;
 }
 
 /** Runs every registered cleanup at once, giving them at most timeoutMs (a dead connection must not hang the exit). */
 export async function runCleanups(timeoutMs = 3000): Promise<void> {
+  const pending = pendingOf();
   const all = [...pending];
   pending.clear();
   if (all.length === 0) return;

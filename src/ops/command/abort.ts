@@ -1,26 +1,33 @@
 import { ExitCode, FabError } from '../../errors.ts';
+import { runLocal } from '../../env/context.ts';
 import { events } from '../../report/events.ts';
 import { runCleanups } from '../../util/cleanup.ts';
 import type { CommandProcess } from './command.ts';
 
-/**
- * The run-wide interrupt: every command process that is running right now, so that the first Ctrl-C can
- * end them all (remote ones by a signal over their channel, then closing it; local ones by their process
- * group), and a flag that keeps new commands and new hosts from starting afterwards.
- */
-const live = new Set<CommandProcess>();
-let interrupted = false;
 /** What interrupted the run: Ctrl-C (SIGINT) or a SIGTERM (a service manager, `kill`), named as such in messages. */
 export type InterruptCause = 'SIGINT' | 'SIGTERM';
-let cause: InterruptCause = 'SIGINT';
+
+/**
+ * A run's interrupt: every command process of the run that is running right now, so that the first Ctrl-C can
+ * end them all (remote ones by a signal over their channel, then closing it; local ones by their process
+ * group), and a flag that keeps new commands and new hosts from starting afterwards. One per run
+ * (env/context.ts): interrupting one run leaves the others running.
+ */
+class Interrupt {
+  readonly live = new Set<CommandProcess>();
+  interrupted = false;
+  cause: InterruptCause = 'SIGINT';
+}
+
+const interrupt = runLocal(() => new Interrupt());
 
 /** `Ctrl-C` or `SIGTERM`, for messages. */
-export function causeName(by: InterruptCause = cause): string {
+export function causeName(by: InterruptCause = interrupt().cause): string {
   return by === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C';
 }
 
 export function isInterrupted(): boolean {
-  return interrupted;
+  return interrupt().interrupted;
 }
 
 /** The error a command or host gets when the run was interrupted. */
@@ -30,6 +37,7 @@ export function interruptedError(host?: string): FabError {
 
 /** Registers a started process until it exits; a process started after the interrupt is ended at once. */
 export function trackProcess(proc: CommandProcess): () => void {
+  const { live, interrupted } = interrupt();
   if (interrupted) proc.terminate();
   live.add(proc);
   return () => live.delete(proc);
@@ -41,12 +49,13 @@ export function trackProcess(proc: CommandProcess): () => void {
  * since and waits again.
  */
 export async function interruptRun(graceMs = 3000, by: InterruptCause = 'SIGINT'): Promise<void> {
-  if (!interrupted) {
-    cause = by;
+  const state = interrupt();
+  if (!state.interrupted) {
+    state.cause = by;
     events.emit({ kind: 'interrupt', signal: by });
   }
-  interrupted = true;
-  const running = [...live];
+  state.interrupted = true;
+  const running = [...state.live];
   for (const proc of running) proc.terminate();
   const cleaning = runCleanups(graceMs);
   let timer: NodeJS.Timeout | undefined;
@@ -61,12 +70,13 @@ export async function interruptRun(graceMs = 3000, by: InterruptCause = 'SIGINT'
 }
 
 export function liveProcessCount(): number {
-  return live.size;
+  return interrupt().live.size;
 }
 
-/** For a new run in the same process (tests). */
+/** For a new `fab` run in the same process (tests): forgets the current run's interrupt. */
 export function resetInterrupt(): void {
-  interrupted = false;
-  cause = 'SIGINT';
-  live.clear();
+  const state = interrupt();
+  state.interrupted = false;
+  state.cause = 'SIGINT';
+  state.live.clear();
 }

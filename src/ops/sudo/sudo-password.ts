@@ -1,4 +1,4 @@
-import { currentContext } from '../../env/context.ts';
+import { currentContext, runLocal } from '../../env/context.ts';
 import { env } from '../../env/env.ts';
 import { ask } from '../interactive/prompt.ts';
 
@@ -16,8 +16,8 @@ interface Typed {
 /**
  * What a run learned about sudo passwords: the ones sudo refused (never sent again, whatever their source), the
  * one typed at the terminal for every host (the default) or per host (env.sudoPasswordPerHost), and
- * --prompt-for-sudo-password's answer (every host's first try, also in per-host mode). A value, so that each
- * library Connection (or Group) keeps its own through its context; `fab` uses the process-wide one.
+ * --prompt-for-sudo-password's answer (every host's first try, also in per-host mode). A value: each run
+ * (env/context.ts) has one, and each library Connection (or Group) its own, through its context.
  */
 export class SudoPasswordState {
   readonly refused = new Set<string>();
@@ -26,23 +26,26 @@ export class SudoPasswordState {
   upFront: string | undefined;
 }
 
-const processState = new SudoPasswordState();
-const state = (): SudoPasswordState => currentContext()?.sudoPasswords ?? processState;
+const runState = runLocal(() => new SudoPasswordState());
+const state = (): SudoPasswordState => currentContext()?.sudoPasswords ?? runState();
 
 const TYPED = 'the sudo password typed at the terminal';
 
+/** Forgets what the current run learned (a new `fab` run in the same process). */
 export function resetSudoPasswords(): void {
-  processState.refused.clear();
-  processState.shared = undefined;
-  processState.perHost.clear();
-  processState.upFront = undefined;
+  const run = runState();
+  run.refused.clear();
+  run.shared = undefined;
+  run.perHost.clear();
+  run.upFront = undefined;
 }
 
 /** Asks for the sudo password now (--prompt-for-sudo-password, before any task runs). */
 export async function askSudoPasswordUpFront(): Promise<void> {
   const upFront = await ask({ host: undefined, text: 'sudo password (for every host):', secret: true, remedy: 'set env.sudoPassword in a config file instead' });
-  processState.upFront = upFront;
-  processState.shared = { answer: Promise.resolve(upFront), value: upFront };
+  const run = runState();
+  run.upFront = upFront;
+  run.shared = { answer: Promise.resolve(upFront), value: upFront };
 }
 
 function configured(host: string, explicit: string | undefined): SudoPassword[] {

@@ -8,6 +8,7 @@ import { events } from '../report/events.ts';
 import { Semaphore } from '../util/semaphore.ts';
 import type * as Connect from './connect.ts';
 import { passwordFor } from './credentials.ts';
+import { sessionLimitFor } from './server-quirks.ts';
 import { openSocket } from './socket.ts';
 import type * as Target from './target.ts';
 import type { ConnectTarget } from './target.ts';
@@ -126,9 +127,8 @@ export class PooledConnection {
         return channel;
       } catch (error) {
         release();
-        // Dropbear, given a channel open right after one closed, can hand out the closed channel's number while it
-        // still ends that channel's session: it closes the new channel at once, before answering its request.
-        // The channel was never used, so it is asked for again.
+        // A server that closes a fresh channel before answering its exec (Dropbear's bug of server-quirks.ts, on a
+        // version whose banner does not say so): the channel was never used, so it is asked for again.
         if (this.alive && (error as Error).message === 'Unable to exec' && ++execRetries <= EXEC_RETRIES) {
           events.emit({ kind: 'debug', host: this.target.label, message: `the server closed a new channel before running its command; asking again (${execRetries} of ${EXEC_RETRIES})` });
           await abortable(delay(20 * execRetries), options.signal);
@@ -371,7 +371,13 @@ async function openOnce(target: ConnectTarget): Promise<PooledConnection> {
   } finally {
     release();
   }
-  const connection = new PooledConnection(target, client, (env.maxSessions as number | undefined) ?? 10);
+  const maxSessions = (env.maxSessions as number | undefined) ?? 10;
+  const software = (client as unknown as { _remoteVer?: string })._remoteVer; // ssh2 keeps the banner's version here
+  const serverLimit = sessionLimitFor(software);
+  const connection = new PooledConnection(target, client, Math.min(maxSessions, serverLimit ?? maxSessions));
+  if (serverLimit !== undefined && serverLimit < maxSessions) {
+    events.emit({ kind: 'debug', host: target.label, message: `${software}: at most ${serverLimit} channel at once (this version closes channels opened while a command exits)` });
+  }
   events.emit({ kind: 'connect', host: target.label, state: 'connected', ...(target.jump ? { via: target.jump.label } : {}) });
   client.on('error', (error: Error & { level?: string }) => {
     connection.lostReason ??= lossReason(target, error);

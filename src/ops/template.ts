@@ -7,7 +7,7 @@ import { resolveLocalPath, resolveRemotePath } from './paths.ts';
 import { upload } from './put.ts';
 import { parseMode } from './put-plan.ts';
 import { isDir, exists } from './remote-fs.ts';
-import { privileged, sftpOnHost, unprivileged } from './sftp-host.ts';
+import { filesOnHost, privileged, unprivileged } from './sftp-host.ts';
 import { backupScript } from './sudo-scripts/index.ts';
 import type { TransferResult } from './transfer-result.ts';
 
@@ -80,7 +80,7 @@ async function findTemplate(name: string, templateDir: string | undefined): Prom
  * skips it). Fails, naming the variable and line, when a placeholder has no value.
  */
 export async function uploadTemplate(template: string, destination: string, context: Record<string, unknown> = {}, options: UploadTemplateOptions = {}): Promise<TransferResult> {
-  const { host, session } = await sftpOnHost('uploadTemplate');
+  const { host, session } = await filesOnHost('uploadTemplate');
   let path: string;
   let text: string;
   try {

@@ -9,6 +9,7 @@ import { events } from '../../src/report/events.ts';
 import { closeAll } from '../../src/ssh/pool.ts';
 import { hostSettings, makeUser, removeUsers, startDropbear, type CompatUser } from '../support/compat-hosts.ts';
 import { localScratch } from '../support/files.ts';
+import { noSftpCases } from '../support/no-sftp-cases.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { onHost, useTestbed, type Testbed } from '../support/remote.ts';
 import type { ExtraSshd } from '../support/sshd.ts';
@@ -90,4 +91,14 @@ describe('Dropbear', () => {
     assert.equal(back, 'through cat\n');
     assert.equal(fs.readFileSync(target, 'utf8'), 'through cat\n');
   });
+});
+
+describe('Dropbear without sftp-server: the rest over exec channels', () => {
+  let port = 0;
+  before(async () => {
+    const dropbear = await startDropbear(tb, { sftp: false });
+    servers.push(dropbear);
+    port = dropbear.port;
+  });
+  noSftpCases(() => ({ tb, user: { name: user.name, uid: user.uid }, on: (fn) => on(port, fn) }));
 });

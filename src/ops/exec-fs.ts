@@ -3,74 +3,10 @@
 // busybox has too (test, stat -c, cat, mkdir, rm, mv -T, readlink -f). Paths given here are absolute (resolved by
 // resolveRemotePath); they reach the shell through quote() only. What the host prints back is untrusted: listings
 // come NUL-separated from the shell's own globs (never from ls), and every name is checked as an SFTP listing's is.
-import type { ClientChannel, InputAttributes, Stats } from 'ssh2';
-import { connectionFor } from '../ssh/pool.ts';
+import type { InputAttributes, Stats } from 'ssh2';
 import { type DirEntry, type FileQueries, ListingRefused, SFTP_STATUS, SftpError, badListedName, tooMany } from '../sftp/session.ts';
-import { portableShellLine } from './login-shell.ts';
+import { DENIED, NO_SUCH_FILE, TOO_MANY, execScript, scriptError } from './exec-script.ts';
 import { quote } from './quote.ts';
-
-/** Exit statuses our scripts use to say why they failed (the SFTP status they stand for). */
-const NO_SUCH_FILE = 102;
-const DENIED = 103;
-const TOO_MANY = 109;
-
-export interface ExecResult {
-  code: number | null;
-  stdout: Buffer;
-  /** stderr's last line: what the failing command said. */
-  stderr: string;
-  /** It printed more than maxBytes (and was stopped). */
-  overflow?: boolean;
-}
-
-/**
- * Runs a /bin/sh script on an exec channel of the host's connection, whatever the login shell. `feed` writes its
- * stdin (else it is closed), `read` takes its stdout (else it is kept, up to `maxBytes`: a host printing more
- * fails the script instead of filling fab's memory).
- */
-export async function execScript(
-  host: string,
-  script: string,
-  options: { feed?: (channel: ClientChannel) => Promise<void>; read?: (channel: ClientChannel) => Promise<void>; maxBytes?: number } = {},
-): Promise<ExecResult> {
-  const connection = await connectionFor(host);
-  const channel = await connection.exec(portableShellLine('/bin/sh -c', script));
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let size = 0;
-  let overflow = false;
-  channel.stderr.on('data', (chunk: Buffer) => err.length < 64 && err.push(chunk));
-  const done = new Promise<number | null>((resolve) => channel.once('close', (code: number | null) => resolve(typeof code === 'number' ? code : null)));
-  const reading = options.read
-    ? options.read(channel)
-    : new Promise<void>((resolve) =>
-        channel
-          .on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (options.maxBytes !== undefined && size > options.maxBytes) {
-              overflow = true;
-              channel.close();
-            } else if (!overflow) out.push(chunk);
-          })
-          .once('end', resolve)
-          .once('close', resolve),
-      );
-  if (options.feed) await options.feed(channel);
-  else channel.end();
-  const [code] = await Promise.all([done, reading]);
-  if (overflow) return { code, stdout: Buffer.alloc(0), stderr: '', overflow };
-  return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8').trim().split('\n').pop() ?? '' };
-}
-
-/** The SftpError a failed script stands for, so that fileError words it as it words SFTP's. */
-export function scriptError(op: string, path: string, result: ExecResult, maxListing = 0): SftpError {
-  if (result.code === TOO_MANY || (result.overflow && op === 'readdir')) return tooMany(path, maxListing);
-  if (result.overflow) return new SftpError(op, path, SFTP_STATUS.FAILURE, 'the host sent more than fabts reads this way');
-  if (result.code === NO_SUCH_FILE || /no such file/i.test(result.stderr)) return new SftpError(op, path, SFTP_STATUS.NO_SUCH_FILE, 'no such file');
-  if (result.code === DENIED || /permission denied/i.test(result.stderr)) return new SftpError(op, path, SFTP_STATUS.PERMISSION_DENIED, 'permission denied');
-  const why = result.stderr.replace(/^(\S+: )+/, '') || (result.code === null ? 'the connection was lost' : `exit code ${result.code}`);
-  return new SftpError(op, path, SFTP_STATUS.FAILURE, why);
-}
 
 /** Fails with NO_SUCH_FILE when nothing (not even a dangling link) is at "$p". */
 const NEED = `[ -e "$p" ] || [ -L "$p" ] || exit ${NO_SUCH_FILE}`;
@@ -193,8 +129,8 @@ export class ExecFiles implements FileQueries {
   }
 
   async mkdir(path: string, mode?: number): Promise<void> {
-    const made = mode === undefined ? 'mkdir -- "$p"' : `(umask 077 && mkdir -- "$p") && chmod ${(mode & 0o7777).toString(8)} -- "$p"`;
-    await this.run('mkdir', path, made);
+    // -m gives the mode as the directory is made: no moment with other bits, no chmod of a path someone could swap.
+    await this.run('mkdir', path, mode === undefined ? 'mkdir -- "$p"' : `mkdir -m ${(mode & 0o7777).toString(8)} -- "$p"`);
   }
 
   async rmdir(path: string): Promise<void> {

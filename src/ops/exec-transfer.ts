@@ -12,7 +12,7 @@ import { FabError } from '../errors.ts';
 import { tempNameBeside } from '../sftp/temp-names.ts';
 import { registerCleanup } from '../util/cleanup.ts';
 import { composeCommand, quotePath } from './compose.ts';
-import { execScript, scriptError } from './exec-fs.ts';
+import { execScript, scriptError } from './exec-script.ts';
 import { normalizeRemote } from './paths.ts';
 import { trackTransfer } from './progress.ts';
 import { planPut, type PlannedUpload, type RemoteKind } from './put-plan.ts';
@@ -110,7 +110,7 @@ export async function downloadOverExec(host: string, remote: string, local: stri
   const info = await execScript(host, `p=${quote(remote)}; [ -f "$p" ] || { echo "not a regular file" >&2; exit 1; }; exec stat -L -c '%s %a' -- "$p"`);
   if (info.code !== 0) throw scriptError('open', remote, info);
   const [size, remoteMode] = info.stdout.toString('utf8').trim().split(' ').map((field, index) => (index === 0 ? Number(field) : parseInt(field, 8)));
-  const mode = (options.mode ?? remoteMode ?? 0o644) & 0o7777;
+  const mode = (options.mode ?? remoteMode ?? 0o644) & 0o777;
   const temp = tempNameBeside(local, '.part');
   await mkdir(dirname(local), { recursive: true });
   const unregister = registerCleanup(() => rmSync(temp, { force: true }));

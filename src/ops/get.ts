@@ -114,7 +114,8 @@ function describePlan(plan: GetPlan): string {
 /**
  * Downloads from the current host: a file, a directory (recursively) or a remote glob. The local path may
  * use `{host} {dirname} {basename} {path}`; the default `{host}/{path}` keeps hosts apart. Missing local
- * directories are made; each file lands atomically (temp name, size checked, renamed into place).
+ * directories are made; each file lands atomically (temp name, size checked, renamed into place). On a server
+ * without SFTP the same happens over exec channels (exec-fs.ts lists and stats, cat brings the bytes).
  */
 export async function get(remote: string, local?: string, options: GetOptions = {}): Promise<TransferResult> {
   const started = performance.now();

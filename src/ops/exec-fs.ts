@@ -38,6 +38,27 @@ function statsFrom(line: string, op: string, path: string): Stats {
   } as Stats;
 }
 
+/**
+ * The entries of a readdir script's output: `<stat fields>\0<name>\0` pairs. The host is not trusted: a name that
+ * is not one path component (`/` inside, empty), a pair cut short, stat fields that are not numbers, or more than
+ * `max` entries refuse the whole listing; `.` and `..` are skipped.
+ */
+export function parseListing(output: string, path: string, max: number): DirEntry[] {
+  const fields = output.split('\0');
+  if (fields.at(-1) === '') fields.pop();
+  const entries: DirEntry[] = [];
+  for (let i = 0; i < fields.length; i += 2) {
+    const filename = fields[i + 1];
+    if (filename === undefined) throw new ListingRefused('readdir', path, undefined, 'the host printed a listing cut short; refusing it');
+    if (filename === '.' || filename === '..') continue;
+    const problem = badListedName(filename);
+    if (problem) throw new ListingRefused('readdir', path, undefined, `the server listed ${JSON.stringify(filename)}, which ${problem}; refusing the listing`);
+    if (entries.length >= max) throw tooMany(path, max);
+    entries.push({ filename, attrs: statsFrom(fields[i]!, 'readdir', path) });
+  }
+  return entries;
+}
+
 /** The queries of an SFTP session (FileQueries), answered by scripts on exec channels. */
 export class ExecFiles implements FileQueries {
   maxListing = 100_000;
@@ -94,19 +115,7 @@ export class ExecFiles implements FileQueries {
       'done',
     ].join('\n');
     // A name is at most 255 bytes on Linux: a host printing far more than max entries' worth is refused.
-    const fields = (await this.run('readdir', path, script, { maxBytes: (max + 1) * 400 })).toString('utf8').split('\0');
-    if (fields.at(-1) === '') fields.pop();
-    const entries: DirEntry[] = [];
-    for (let i = 0; i < fields.length; i += 2) {
-      const filename = fields[i + 1];
-      if (filename === undefined) throw new ListingRefused('readdir', path, undefined, 'the host printed a listing cut short; refusing it');
-      if (filename === '.' || filename === '..') continue;
-      const problem = badListedName(filename);
-      if (problem) throw new ListingRefused('readdir', path, undefined, `the server listed ${JSON.stringify(filename)}, which ${problem}; refusing the listing`);
-      if (entries.length >= max) throw tooMany(path, max);
-      entries.push({ filename, attrs: statsFrom(fields[i]!, 'readdir', path) });
-    }
-    return entries;
+    return parseListing((await this.run('readdir', path, script, { maxBytes: (max + 1) * 400 })).toString('utf8'), path, max);
   }
 
   async realpath(path: string): Promise<string> {

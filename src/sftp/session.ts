@@ -374,7 +374,7 @@ export class SftpSession {
 
 /**
  * What file operations ask of a session beyond reading and writing file contents: an SFTP session, or (a server
- * without SFTP) ops/exec-fs.ts's scripts on exec channels.
+ * without SFTP) ops/file-access/exec-fs.ts's scripts on exec channels.
  */
 export type FileQueries = Pick<SftpSession, 'stat' | 'lstat' | 'statOrNone' | 'readdir' | 'realpath' | 'home' | 'expandPath' | 'mkdir' | 'rmdir' | 'unlink' | 'rename' | 'setstat' | 'maxListing' | 'isLost'>;
 

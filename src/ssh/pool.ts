@@ -66,6 +66,8 @@ export class PooledConnection {
   private readonly sessions: Semaphore;
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private sftpChannel: SFTPWrapper | undefined;
+  /** Set once the server said it has no SFTP subsystem. */
+  private noSftp: FabError | undefined;
   /** Whoever uses the SFTP channel (sftp/session.ts): says when it may be closed without breaking a request. */
   sftpUser: SftpUser | undefined;
   /** Channel requests waiting for a slot now. */
@@ -231,6 +233,8 @@ export class PooledConnection {
 
   /** One SFTP session per connection, opened on first use (and again after it was closed while idle). */
   sftp(): Promise<SFTPWrapper> {
+    // A server without an SFTP subsystem stays without one: asking again would cost a channel per file operation.
+    if (this.noSftp) return Promise.reject(this.noSftp);
     // A server that never answers the SFTP INIT would leave the request waiting forever: env.sftpTimeout bounds it.
     const openTimeoutMs = ((env.sftpTimeout as number | undefined) ?? DEFAULTS.sftpTimeout) * 1000;
     const what = 'the start of an SFTP session (env.sftpTimeout)';
@@ -242,7 +246,11 @@ export class PooledConnection {
     opening.catch(() => {
       if (this.sftpSession === opening) this.sftpSession = undefined;
     });
-    return opening.catch((error: unknown) => Promise.reject(sftpStartError(this.target.label, error)));
+    return opening.catch((error: unknown) => {
+      const explained = sftpStartError(this.target.label, error);
+      if (explained instanceof FabError && explained.code === 'NO_SFTP') this.noSftp = explained;
+      return Promise.reject(explained);
+    });
   }
 
   /** Stops handing out this SFTP session (it was dropped): the next sftp() opens a new one. */

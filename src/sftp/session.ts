@@ -372,6 +372,12 @@ export class SftpSession {
   }
 }
 
+/**
+ * What file operations ask of a session beyond reading and writing file contents: an SFTP session, or (a server
+ * without SFTP) ops/file-access/exec-fs.ts's scripts on exec channels.
+ */
+export type FileQueries = Pick<SftpSession, 'stat' | 'lstat' | 'statOrNone' | 'readdir' | 'realpath' | 'home' | 'expandPath' | 'mkdir' | 'rmdir' | 'unlink' | 'rename' | 'setstat' | 'maxListing' | 'isLost'>;
+
 /** The error for a listing past env.maxListing. */
 export function tooMany(path: string, max: number): ListingRefused {
   return new ListingRefused('readdir', path, undefined, `lists more than ${max} entries; raise env.maxListing to allow more`);

@@ -2,10 +2,10 @@ import { posix } from 'node:path';
 import type { Stats } from 'ssh2';
 import type { GlobFileSystem } from '../util/glob.ts';
 import { walkTree, type TreeEntry, type TreeNode } from '../util/tree.ts';
-import { ListingRefused, SftpError, tooMany, type SftpSession } from './session.ts';
+import { ListingRefused, SftpError, tooMany, type FileQueries } from './session.ts';
 
 /** Creates a directory and any missing parents (mkdir -p); resolves whether `path` itself was created. */
-export async function ensureRemoteDir(session: SftpSession, path: string, mode?: number): Promise<boolean> {
+export async function ensureRemoteDir(session: FileQueries, path: string, mode?: number): Promise<boolean> {
   const existing = await session.statOrNone(path);
   if (existing) {
     if (!existing.isDirectory()) throw new SftpError('mkdir', path, undefined, 'exists and is not a directory');
@@ -24,7 +24,8 @@ export async function ensureRemoteDir(session: SftpSession, path: string, mode?:
 }
 
 /** Removes a file, a symlink or a whole directory tree (never following links out of it). */
-export async function removeRemoteTree(session: SftpSession, path: string): Promise<void> {
+export async function removeRemoteTree(session: FileQueries & { removeTree?: (path: string) => Promise<void> }, path: string): Promise<void> {
+  if (session.removeTree) return session.removeTree(path); // one rm -rf on a host without SFTP
   const stats = await session.lstat(path);
   if (!stats.isDirectory()) return session.unlink(path);
   for (const entry of await session.readdir(path)) await removeRemoteTree(session, posix.join(path, entry.filename));
@@ -37,7 +38,7 @@ function node(attrs: Stats): TreeNode {
 }
 
 /** Every directory and file under a remote directory (see walkTree). */
-export function walkRemoteTree(session: SftpSession, root: string): Promise<{ dirs: TreeEntry[]; files: TreeEntry[] }> {
+export function walkRemoteTree(session: FileQueries, root: string): Promise<{ dirs: TreeEntry[]; files: TreeEntry[] }> {
   return walkTree(root, {
     max: session.maxListing,
     tooMany: () => tooMany(root, session.maxListing),
@@ -49,7 +50,7 @@ export function walkRemoteTree(session: SftpSession, root: string): Promise<{ di
 }
 
 /** The remote side as glob() sees it. */
-export function remoteGlobFileSystem(session: SftpSession): GlobFileSystem {
+export function remoteGlobFileSystem(session: FileQueries): GlobFileSystem {
   return {
     // An unreadable directory matches nothing (as a shell's glob); a refused listing or a dropped session is an error.
     readdir: (dir) =>

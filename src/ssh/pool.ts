@@ -8,6 +8,7 @@ import { events } from '../report/events.ts';
 import { Semaphore } from '../util/semaphore.ts';
 import type * as Connect from './connect.ts';
 import { passwordFor } from './credentials.ts';
+import { sessionLimitFor } from './server-quirks.ts';
 import { openSocket } from './socket.ts';
 import type * as Target from './target.ts';
 import type { ConnectTarget } from './target.ts';
@@ -65,6 +66,8 @@ export class PooledConnection {
   private readonly sessions: Semaphore;
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private sftpChannel: SFTPWrapper | undefined;
+  /** Set once the server said it has no SFTP subsystem. */
+  private noSftp: FabError | undefined;
   /** Whoever uses the SFTP channel (sftp/session.ts): says when it may be closed without breaking a request. */
   sftpUser: SftpUser | undefined;
   /** Channel requests waiting for a slot now. */
@@ -126,9 +129,8 @@ export class PooledConnection {
         return channel;
       } catch (error) {
         release();
-        // Dropbear, given a channel open right after one closed, can hand out the closed channel's number while it
-        // still ends that channel's session: it closes the new channel at once, before answering its request.
-        // The channel was never used, so it is asked for again.
+        // A server that closes a fresh channel before answering its exec (Dropbear's bug of server-quirks.ts, on a
+        // version whose banner does not say so): the channel was never used, so it is asked for again.
         if (this.alive && (error as Error).message === 'Unable to exec' && ++execRetries <= EXEC_RETRIES) {
           events.emit({ kind: 'debug', host: this.target.label, message: `the server closed a new channel before running its command; asking again (${execRetries} of ${EXEC_RETRIES})` });
           await abortable(delay(20 * execRetries), options.signal);
@@ -231,6 +233,8 @@ export class PooledConnection {
 
   /** One SFTP session per connection, opened on first use (and again after it was closed while idle). */
   sftp(): Promise<SFTPWrapper> {
+    // A server without an SFTP subsystem stays without one: asking again would cost a channel per file operation.
+    if (this.noSftp) return Promise.reject(this.noSftp);
     // A server that never answers the SFTP INIT would leave the request waiting forever: env.sftpTimeout bounds it.
     const openTimeoutMs = ((env.sftpTimeout as number | undefined) ?? DEFAULTS.sftpTimeout) * 1000;
     const what = 'the start of an SFTP session (env.sftpTimeout)';
@@ -242,7 +246,11 @@ export class PooledConnection {
     opening.catch(() => {
       if (this.sftpSession === opening) this.sftpSession = undefined;
     });
-    return opening.catch((error: unknown) => Promise.reject(sftpStartError(this.target.label, error)));
+    return opening.catch((error: unknown) => {
+      const explained = sftpStartError(this.target.label, error);
+      if (explained instanceof FabError && explained.code === 'NO_SFTP') this.noSftp = explained;
+      return Promise.reject(explained);
+    });
   }
 
   /** Stops handing out this SFTP session (it was dropped): the next sftp() opens a new one. */
@@ -372,7 +380,13 @@ async function openOnce(target: ConnectTarget): Promise<PooledConnection> {
   } finally {
     release();
   }
-  const connection = new PooledConnection(target, client, (env.maxSessions as number | undefined) ?? 10);
+  const maxSessions = (env.maxSessions as number | undefined) ?? 10;
+  const software = (client as unknown as { _remoteVer?: string })._remoteVer; // ssh2 keeps the banner's version here
+  const serverLimit = sessionLimitFor(software);
+  const connection = new PooledConnection(target, client, Math.min(maxSessions, serverLimit ?? maxSessions));
+  if (serverLimit !== undefined && serverLimit < maxSessions) {
+    events.emit({ kind: 'debug', host: target.label, message: `${software}: at most ${serverLimit} channel at once (this version closes channels opened while a command exits)` });
+  }
   events.emit({ kind: 'connect', host: target.label, state: 'connected', ...(target.jump ? { via: target.jump.label } : {}) });
   client.on('error', (error: Error & { level?: string }) => {
     connection.lostReason ??= lossReason(target, error);

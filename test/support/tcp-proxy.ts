@@ -10,9 +10,14 @@ export class TcpProxy {
   private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket; frozen: boolean }>();
   accepted = 0;
 
+  /**
+   * `latencyMs` holds every chunk from the client that long before relaying it (order kept): a far-away server,
+   * which widens the time between what the server sends and the client's answer reaching it.
+   */
   constructor(
     readonly port: number,
     private readonly target: { host: string; port: number },
+    private readonly options: { latencyMs?: number } = {},
   ) {}
 
   static async freePort(): Promise<number> {
@@ -29,8 +34,12 @@ export class TcpProxy {
       const upstream = net.connect(this.target);
       const pair = { client, upstream, frozen: false };
       this.pairs.add(pair);
-      const relay = (from: net.Socket, to: net.Socket) => from.on('data', (chunk) => !pair.frozen && to.write(chunk));
-      relay(client, upstream);
+      const relay = (from: net.Socket, to: net.Socket, latencyMs = 0) =>
+        from.on('data', (chunk) => {
+          if (latencyMs === 0) return !pair.frozen && to.write(chunk);
+          setTimeout(() => !pair.frozen && !to.destroyed && to.write(chunk), latencyMs);
+        });
+      relay(client, upstream, this.options.latencyMs);
       relay(upstream, client);
       const drop = () => {
         this.pairs.delete(pair);

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { posix, resolve } from 'node:path';
 import { currentScope } from '../../env/context.ts';
-import type { SftpSession } from '../../sftp/session.ts';
+import type { FileQueries } from '../../sftp/session.ts';
 
 /** `~`, `~/x`, `~user`, `~user/x`: the user part and the rest. */
 const TILDE = /^~([^/]*)(\/.*)?$/;
@@ -11,7 +11,7 @@ const TILDE = /^~([^/]*)(\/.*)?$/;
  * user's home (the SFTP server's starting directory, asked with realpath('.')), `~user` goes through
  * `expand-path@openssh.com`, and relative paths follow cd(). The result has no trailing slash.
  */
-export async function resolveRemotePath(session: SftpSession, path: string, cwd: string | undefined = currentScope().cwd): Promise<string> {
+export async function resolveRemotePath(session: FileQueries, path: string, cwd: string | undefined = currentScope().cwd): Promise<string> {
   if (path.startsWith('/')) return normalizeRemote(path);
   const tilde = TILDE.exec(path);
   if (tilde) {

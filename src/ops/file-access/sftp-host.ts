@@ -4,7 +4,9 @@ import { env } from '../../env/env.ts';
 import { hide, settings } from '../../env/scopes.ts';
 import { CommandError, FabError, type FabErrorCode } from '../../errors.ts';
 import { SftpSession } from '../../sftp/session.ts';
+import { events } from '../../report/events.ts';
 import { connectionFor } from '../../ssh/pool.ts';
+import { ExecFiles } from './exec-fs.ts';
 import { fileError } from './fs-errors.ts';
 import { requireHost } from '../command/remote.ts';
 import { run } from '../command/run.ts';
@@ -27,9 +29,26 @@ export async function sftpOnHost(op: string): Promise<{ host: CurrentHost; sessi
     return { host, session };
   } catch (error) {
     if (error instanceof FabError && error.code === 'NO_SFTP') {
-      throw new FabError('NO_SFTP', `${op} on ${error.message}; put and get work without it, ${op} does not`, { host: host.text, cause: error });
+      throw new FabError('NO_SFTP', `${op} on ${error.message}`, { host: host.text, cause: error });
     }
     throw fileError(op, host.text, error);
+  }
+}
+
+/**
+ * The current host and what answers its file queries: the SFTP session, or on a server without an SFTP subsystem
+ * scripts on exec channels (exec-fs.ts), with the same limits.
+ */
+export async function filesOnHost(op: string): Promise<{ host: CurrentHost; session: SftpSession | ExecFiles }> {
+  try {
+    return await sftpOnHost(op);
+  } catch (error) {
+    if (!lacksSftp(error)) throw error;
+    const host = requireHost(op);
+    events.emit({ kind: 'debug', host: host.text, message: `${op}: the server has no SFTP subsystem; using commands on exec channels instead` });
+    const files = new ExecFiles(host.text);
+    files.maxListing = (env.maxListing as number | undefined) ?? DEFAULTS.maxListing;
+    return { host, session: files };
   }
 }
 

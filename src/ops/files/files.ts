@@ -11,7 +11,8 @@ import type { Result } from '../command/result.ts';
 import { exists, type TestOptions } from './remote-fs.ts';
 import { run } from '../command/run.ts';
 import { commentExpression, sedExpression, uncommentExpression } from './sed-script.ts';
-import { isDryRun, privileged, sftpOnHost } from '../file-access/sftp-host.ts';
+import { filesOnHost, isDryRun, privileged } from '../file-access/sftp-host.ts';
+import { ExecFiles } from '../file-access/exec-fs.ts';
 import { appendScript } from '../file-access/sudo-scripts/index.ts';
 import { sudo } from '../sudo/sudo.ts';
 import { reportDryRun } from '../transfer/transfer-result.ts';
@@ -26,12 +27,13 @@ const MISSING = 3;
 
 interface Target {
   host: CurrentHost;
-  session: SftpSession;
+  /** SFTP, or its exec-channel stand-in on a server without it. */
+  session: SftpSession | ExecFiles;
   path: string;
 }
 
 async function target(op: string, path: string): Promise<Target> {
-  const { host, session } = await sftpOnHost(op);
+  const { host, session } = await filesOnHost(op);
   if (typeof path !== 'string' || path === '') throw fileUsage(op, host.text, 'give a remote file path', 'BAD_ARGUMENT');
   try {
     return { host, session, path: await resolveRemotePath(session, path) };
@@ -47,7 +49,7 @@ async function readText(op: string, { host, session, path }: Target, useSudo: bo
     return code === MISSING ? undefined : stdout;
   }
   try {
-    return (await readWhole(session, path)).toString('utf8');
+    return (await (session instanceof ExecFiles ? session.readWhole(path) : readWhole(session, path))).toString('utf8');
   } catch (error) {
     if (error instanceof SftpError && error.notFound) return undefined;
     throw fileError(op, host.text, error);
@@ -119,6 +121,7 @@ export async function append(path: string, text: string | string[], options: App
   }
   const data = Buffer.from(`${newlineFirst ? '\n' : ''}${added.join('\n')}\n`);
   try {
+    if (session instanceof ExecFiles) return (await session.append(where.path, data), added);
     // O_APPEND on the server: the bytes go to the end whatever the offset says.
     const handle = await session.open(where.path, 'a', { mode: 0o644 });
     try {

@@ -1,6 +1,7 @@
 import type { Stats } from 'ssh2';
 import { readWhole } from '../../sftp/download.ts';
 import { SftpError, type SftpSession } from '../../sftp/session.ts';
+import { ExecFiles } from '../file-access/exec-fs.ts';
 import { ensureRemoteDir, removeRemoteTree } from '../../sftp/tree.ts';
 import type { CurrentHost } from '../../env/context.ts';
 import { fileError, fileUsage } from '../file-access/fs-errors.ts';
@@ -8,10 +9,10 @@ import { resolveRemotePath } from '../file-access/paths.ts';
 import { upload, type PutOptions } from '../transfer/put.ts';
 import { parseMode } from '../transfer/put-plan.ts';
 import { quote } from '../quoting/quote.ts';
-import { isDryRun, privileged, sftpOnHost } from '../file-access/sftp-host.ts';
+import { filesOnHost, isDryRun, privileged } from '../file-access/sftp-host.ts';
 import { reportDryRun, type TransferResult } from '../transfer/transfer-result.ts';
 
-/** A remote file's metadata, from SFTP stat (or lstat, with `followLinks: false`). */
+/** A remote file's metadata, from stat (or lstat, with `followLinks: false`): SFTP's, or stat(1)'s on a server without SFTP. */
 export interface RemoteStat {
   path: string;
   type: 'file' | 'directory' | 'symlink' | 'other';
@@ -44,9 +45,12 @@ function remoteStat(path: string, stats: Stats): RemoteStat {
   };
 }
 
-/** Runs a file operation on the current host's SFTP session with its path resolved; failures become one-line FabErrors. */
-async function onRemote<T>(op: string, path: string, fn: (session: SftpSession, resolved: string, host: CurrentHost) => Promise<T>): Promise<T> {
-  const { host, session } = await sftpOnHost(op);
+/**
+ * Runs a file operation on the current host's SFTP session (or its exec-channel stand-in, exec-fs.ts, on a server
+ * without SFTP) with its path resolved; failures become one-line FabErrors.
+ */
+async function onRemote<T>(op: string, path: string, fn: (session: SftpSession | ExecFiles, resolved: string, host: CurrentHost) => Promise<T>): Promise<T> {
+  const { host, session } = await filesOnHost(op);
   if (typeof path !== 'string' || path === '') throw fileUsage(op, host.text, 'give a remote path', 'BAD_ARGUMENT');
   try {
     return await fn(session, await resolveRemotePath(session, path), host);
@@ -129,7 +133,7 @@ export function rename(from: string, to: string): Promise<void> {
 export function readFile(path: string): Promise<Buffer>;
 export function readFile(path: string, encoding: BufferEncoding): Promise<string>;
 export async function readFile(path: string, encoding?: BufferEncoding): Promise<Buffer | string> {
-  const data = await onRemote('readFile', path, (session, resolved) => readWhole(session, resolved));
+  const data = await onRemote('readFile', path, (session, resolved) => (session instanceof ExecFiles ? session.readWhole(resolved) : readWhole(session, resolved)));
   return encoding ? data.toString(encoding) : data;
 }
 

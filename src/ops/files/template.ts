@@ -7,7 +7,7 @@ import { resolveLocalPath, resolveRemotePath } from '../file-access/paths.ts';
 import { upload } from '../transfer/put.ts';
 import { parseMode } from '../transfer/put-plan.ts';
 import { isDir, exists } from './remote-fs.ts';
-import { privileged, sftpOnHost, unprivileged } from '../file-access/sftp-host.ts';
+import { filesOnHost, privileged, unprivileged } from '../file-access/sftp-host.ts';
 import { backupScript } from '../file-access/sudo-scripts/index.ts';
 import type { TransferResult } from '../transfer/transfer-result.ts';
 
@@ -80,7 +80,7 @@ async function findTemplate(name: string, templateDir: string | undefined): Prom
  * skips it). Fails, naming the variable and line, when a placeholder has no value.
  */
 export async function uploadTemplate(template: string, destination: string, context: Record<string, unknown> = {}, options: UploadTemplateOptions = {}): Promise<TransferResult> {
-  const { host, session } = await sftpOnHost('uploadTemplate');
+  const { host, session } = await filesOnHost('uploadTemplate');
   let path: string;
   let text: string;
   try {

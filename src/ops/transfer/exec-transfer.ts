@@ -1,41 +1,28 @@
 // put() and get() for servers without an SFTP subsystem (Dropbear without sftp-server, sshd_config without a
 // `Subsystem sftp` line), the way `scp -O` manages there: the bytes go through `cat` on exec channels. Still atomic:
 // an upload lands under a temp name, its size is checked, then it is renamed over the target; a download goes to
-// a local temp name, checked, renamed.
+// a local temp name, checked, renamed. (Planning, listings and useSudo's steps use exec-fs.ts and the sudo scripts.)
 import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { chmod, mkdir, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ClientChannel } from 'ssh2';
 import { currentScope } from '../../env/context.ts';
 import { FabError } from '../../errors.ts';
 import { tempNameBeside } from '../../sftp/temp-names.ts';
-import { connectionFor } from '../../ssh/pool.ts';
 import { registerCleanup } from '../../util/cleanup.ts';
 import { composeCommand, quotePath } from '../quoting/compose.ts';
-import { localTarget } from './get-plan.ts';
-import { portableShellLine } from '../quoting/login-shell.ts';
+import { execScript, scriptError } from '../file-access/exec-script.ts';
 import { normalizeRemote } from '../file-access/paths.ts';
 import { trackTransfer } from './progress.ts';
 import { planPut, type PlannedUpload, type RemoteKind } from './put-plan.ts';
 import { quote } from '../quoting/quote.ts';
 import { TransferResult, type TransferredFile } from './transfer-result.ts';
 
-/** Runs a script on an exec channel of the host's connection (in the cd() scope); `feed` writes its stdin, `read` takes its stdout, else it is kept. */
-async function exec(host: string, script: string, options: { feed?: (channel: ClientChannel) => Promise<void>; read?: (channel: ClientChannel) => Promise<void> } = {}) {
-  const connection = await connectionFor(host);
-  const line = portableShellLine('/bin/sh -c', composeCommand(script, currentScope()));
-  const channel = await connection.exec(line);
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  channel.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  const done = new Promise<number | null>((resolve) => channel.once('close', (code: number | null) => resolve(typeof code === 'number' ? code : null)));
-  const reading = options.read ? options.read(channel) : new Promise<void>((resolve) => channel.on('data', (chunk: Buffer) => out.push(chunk)).once('end', resolve));
-  if (options.feed) await options.feed(channel);
-  else channel.end();
-  const [code] = await Promise.all([done, reading]);
-  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8').trim().split('\n').pop() ?? '' };
+/** Runs a script on an exec channel of the host's connection, in the cd() scope (see execScript). */
+async function exec(host: string, script: string, options: Parameters<typeof execScript>[2] = {}) {
+  const result = await execScript(host, composeCommand(script, currentScope()), options);
+  return { code: result.code, stdout: result.stdout.toString('utf8'), stderr: result.stderr };
 }
 
 function failed(op: string, host: string, path: string, why: string): FabError {
@@ -68,7 +55,7 @@ function counter(): Transform & { bytes: number } {
   return stream;
 }
 
-function sourceStream(file: PlannedUpload): Readable {
+export function sourceStream(file: PlannedUpload): Readable {
   if (file.source.kind === 'buffer') return Readable.from([file.source.data]);
   if (file.source.kind === 'stream') return file.source.stream;
   return createReadStream(file.source.path);
@@ -115,36 +102,52 @@ export async function putOverExec(op: string, host: string, local: Parameters<ty
   return new TransferResult({ host, direction: 'put', files, durationMs: performance.now() - started });
 }
 
-/** get() of one remote file over an exec channel (no globs, no directories: those need SFTP). */
-export async function getOverExec(host: string, remote: string, template: string): Promise<TransferResult> {
-  const started = performance.now();
-  const info = await exec(host, `t=${quotePath(remote)}; case $t in /*) ;; *) t=$(pwd)/$t;; esac; [ -f "$t" ] || { echo "not a regular file (directories and globs need SFTP)" >&2; exit 1; }; stat -L -c '%s %a' -- "$t" && printf '%s' "$t"`);
-  if (info.code !== 0) throw failed('get', host, remote, info.stderr);
-  const [sizeText, modeText, ...rest] = info.stdout.split(/[ \n]/);
-  const path = normalizeRemote(rest.join(' '));
-  const size = Number(sizeText);
-  const mode = parseInt(modeText ?? '644', 8) & 0o777;
-  const local = await localTarget(template, host, path, false);
+/**
+ * Downloads one remote file through `cat` to a local temp name, checks its size against the host's, and renames it
+ * into place with `mode` (default: the remote file's permission bits). Nothing is left behind when it fails.
+ */
+export async function downloadOverExec(host: string, remote: string, local: string, options: { mode?: number; onProgress?: (bytes: number) => void } = {}): Promise<{ bytes: number; mode: number }> {
+  const info = await execScript(host, `p=${quote(remote)}; [ -f "$p" ] || { echo "not a regular file" >&2; exit 1; }; exec stat -L -c '%s %a' -- "$p"`);
+  if (info.code !== 0) throw scriptError('open', remote, info);
+  const [size, remoteMode] = info.stdout.toString('utf8').trim().split(' ').map((field, index) => (index === 0 ? Number(field) : parseInt(field, 8)));
+  const mode = (options.mode ?? remoteMode ?? 0o644) & 0o777;
   const temp = tempNameBeside(local, '.part');
+  await mkdir(dirname(local), { recursive: true });
   const unregister = registerCleanup(() => rmSync(temp, { force: true }));
   try {
-    await mkdir(dirname(local), { recursive: true });
-    const bytes = await trackTransfer({ host, direction: 'get', local, remote: path }, size, async (onProgress) => {
-      const count = counter();
-      count.on('data', () => onProgress(count.bytes));
-      const sink = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
-      const read = await exec(host, `cat -- ${quote(path)}`, { read: (channel) => pipeline(channel, count, sink) });
-      if (read.code !== 0) throw failed('get', host, path, read.stderr);
-      if (count.bytes !== size) throw failed('get', host, path, `got ${count.bytes} bytes of ${size}`);
-      return { bytes: count.bytes };
-    });
+    const count = counter();
+    if (options.onProgress) count.on('data', () => options.onProgress!(count.bytes));
+    const sink = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
+    const read = await execScript(host, `exec cat -- ${quote(remote)}`, { read: (channel) => pipeline(channel, count, sink) });
+    if (read.code !== 0) throw scriptError('read', remote, read);
+    if (count.bytes !== size) throw failed('get', host, remote, `got ${count.bytes} bytes of ${size}`);
     await chmod(temp, mode);
     await rename(temp, local);
-    return new TransferResult({ host, direction: 'get', files: [{ local, remote: path, bytes: bytes.bytes, mode }], durationMs: performance.now() - started });
+    return { bytes: count.bytes, mode };
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
   } finally {
     unregister();
   }
+}
+
+/**
+ * Writes bytes to a new file in a private staging directory of the login user's (useSudo without SFTP): refused
+ * unless the directory is the login user's own and no one else's (0700), created with O_EXCL (noclobber) and
+ * umask 077, its size checked. Resolves the bytes written.
+ */
+export async function stageOverExec(host: string, staging: string, name: string, source: Readable, onProgress?: (bytes: number) => void): Promise<number> {
+  const count = counter();
+  if (onProgress) count.on('data', () => onProgress(count.bytes));
+  const script = [
+    `cd -P -- ${quote(staging)} || exit 1`,
+    `[ "$(stat -c '%u %a' .)" = "$(id -u) 700" ] || { echo 'the staging directory is not private any more' >&2; exit 1; }`,
+    `umask 077; set -C; cat > ${quote(name)} && wc -c < ${quote(name)}`,
+  ].join('\n');
+  const sent = await execScript(host, script, { feed: (channel) => pipeline(source, count, channel) });
+  if (sent.code !== 0) throw scriptError('write', `${staging}/${name}`, sent);
+  const stored = Number(sent.stdout.toString('utf8').trim());
+  if (stored !== count.bytes) throw failed('put', host, `${staging}/${name}`, `the host has ${stored} bytes where ${count.bytes} were sent`);
+  return count.bytes;
 }

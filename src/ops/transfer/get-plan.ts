@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join, posix, sep } from 'node:path';
-import type { SftpSession } from '../../sftp/session.ts';
+import type { FileQueries } from '../../sftp/session.ts';
 import { walkRemoteTree } from '../../sftp/tree.ts';
 import { fileUsage } from '../file-access/fs-errors.ts';
 import { expandPathTokens, hasPathTokens, namesDirectory, resolveLocalPath } from '../file-access/paths.ts';
@@ -78,7 +78,7 @@ function below(op: string, host: string, dir: string, rel: string): string {
  * Where each remote match lands locally (see localTarget); directories come down whole. `modes`, by read path,
  * overrides the permission bits the reads show (a staged copy's may not be the original's).
  */
-export async function planGet(session: SftpSession, op: string, host: string, matches: RemoteMatch[], template: string, modes?: Map<string, number>): Promise<GetPlan> {
+export async function planGet(session: FileQueries, op: string, host: string, matches: RemoteMatch[], template: string, modes?: Map<string, number>): Promise<GetPlan> {
   const plan: GetPlan = { dirs: [], files: [] };
   const modeOf = (read: string, shown: number) => modes?.get(read) ?? shown;
   for (const match of matches) {

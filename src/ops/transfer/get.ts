@@ -13,12 +13,15 @@ import { localTarget, planGet, type GetPlan, type RemoteMatch } from './get-plan
 import { DEFAULT_GET_TEMPLATE, resolveRemotePath } from '../file-access/paths.ts';
 import { trackTransfer } from './progress.ts';
 import { FILES_AT_ONCE } from './put.ts';
-import { isDryRun, lacksSftp, privileged, sftpOnHost, sudoIsRoot, sudoUserForAcl } from '../file-access/sftp-host.ts';
-import { getOverExec } from './exec-transfer.ts';
-import { requireHost } from '../command/remote.ts';
+import { filesOnHost, isDryRun, privileged, sudoIsRoot, sudoUserForAcl } from '../file-access/sftp-host.ts';
+import { ExecFiles } from '../file-access/exec-fs.ts';
+import { downloadOverExec } from './exec-transfer.ts';
 import { quote } from '../quoting/quote.ts';
 import { NOTHING_MATCHED, STAGED_MODES, listScript, parseStagedModes, stageScript } from '../file-access/sudo-scripts/index.ts';
 import { TransferResult, reportDryRun, type TransferredFile } from './transfer-result.ts';
+
+/** An SFTP session, or on a server without one the same queries over exec channels (downloads go through cat). */
+type Files = SftpSession | ExecFiles;
 
 export interface GetOptions {
   /** Read as root (or env.sudoUser): sudo copies the files to a private staging directory first. */
@@ -32,7 +35,7 @@ function notFound(path: string): SftpError {
 }
 
 /** The remote path, or every match of a remote glob, as the login user sees them. */
-async function remoteMatches(session: SftpSession, text: string): Promise<RemoteMatch[]> {
+async function remoteMatches(session: Files, text: string): Promise<RemoteMatch[]> {
   const path = await resolveRemotePath(session, text);
   if (await session.statOrNone(path)) return [{ read: path, shown: path }];
   if (!hasGlobMagic(text)) throw notFound(path);
@@ -41,7 +44,7 @@ async function remoteMatches(session: SftpSession, text: string): Promise<Remote
   return matches.map((match) => ({ read: match, shown: match }));
 }
 
-async function fetch(session: SftpSession, host: string, plan: GetPlan): Promise<TransferredFile[]> {
+async function fetch(session: Files, host: string, plan: GetPlan): Promise<TransferredFile[]> {
   const created: GetPlan['dirs'] = [];
   for (const dir of plan.dirs) {
     const existed = await stat(dir.local).then((stats) => stats.isDirectory(), () => false);
@@ -50,7 +53,8 @@ async function fetch(session: SftpSession, host: string, plan: GetPlan): Promise
   }
   const files = await mapLimit(plan.files, FILES_AT_ONCE, (file) =>
     trackTransfer({ host, direction: 'get', local: file.local, remote: file.remote }, file.size, async (onProgress) => {
-      const { bytes, mode } = await downloadAtomically(session, file.read, file.local, { mode: file.mode, onProgress });
+      const options = { mode: file.mode, onProgress };
+      const { bytes, mode } = await (session instanceof ExecFiles ? downloadOverExec(host, file.read, file.local, options) : downloadAtomically(session, file.read, file.local, options));
       return { local: file.local, remote: file.remote, bytes, mode };
     }),
   );
@@ -64,7 +68,7 @@ async function fetch(session: SftpSession, host: string, plan: GetPlan): Promise
  * the copies then handed to the login user. A non-root sudo user makes its own 0700 directory, shares it with the
  * login user alone through an ACL, and removes it at the end (nobody else can).
  */
-async function getWithSudo(session: SftpSession, host: CurrentHost, remote: string, template: string, tempDir: string): Promise<{ plan: GetPlan; files: TransferredFile[] }> {
+async function getWithSudo(session: Files, host: CurrentHost, remote: string, template: string, tempDir: string): Promise<{ plan: GetPlan; files: TransferredFile[] }> {
   const staging = posix.join(await resolveRemotePath(session, tempDir), stagingName());
   const sudoUser = sudoUserForAcl();
   if (sudoUser === undefined) await session.mkdir(staging, 0o700);
@@ -80,7 +84,8 @@ async function getWithSudo(session: SftpSession, host: CurrentHost, remote: stri
     if (code === NOTHING_MATCHED) throw notFound(pattern);
     const matches = stdout.split('\0').filter(Boolean).map((shown, index) => ({ read: `${staging}/${index + 1}/x`, shown }));
     // The ACL that lets the login user in shows in the copies' group bits: the modes come from the list made before it.
-    const modes = sudoUser === undefined ? undefined : parseStagedModes(staging, String(await readWhole(session, `${staging}/${STAGED_MODES}`)));
+    const modesPath = `${staging}/${STAGED_MODES}`;
+    const modes = sudoUser === undefined ? undefined : parseStagedModes(staging, String(await (session instanceof ExecFiles ? session.readWhole(modesPath) : readWhole(session, modesPath))));
     const plan = await planGet(session, 'get', host.text, matches, template, modes);
     return { plan, files: await fetch(session, host.text, plan) };
   } finally {
@@ -90,7 +95,7 @@ async function getWithSudo(session: SftpSession, host: CurrentHost, remote: stri
 }
 
 /** Under --dry-run, what useSudo would fetch, found without copying anything: the matches as root sees them. */
-async function planWithSudo(session: SftpSession, host: string, remote: string, template: string): Promise<GetPlan> {
+async function planWithSudo(session: Files, host: string, remote: string, template: string): Promise<GetPlan> {
   const pattern = await resolveRemotePath(session, remote);
   const { stdout } = await privileged('get', host, listScript(pattern), { readOnly: true, code: 'TRANSFER' });
   const matches = stdout.split('\0').filter(Boolean);
@@ -109,15 +114,12 @@ function describePlan(plan: GetPlan): string {
 /**
  * Downloads from the current host: a file, a directory (recursively) or a remote glob. The local path may
  * use `{host} {dirname} {basename} {path}`; the default `{host}/{path}` keeps hosts apart. Missing local
- * directories are made; each file lands atomically (temp name, size checked, renamed into place).
+ * directories are made; each file lands atomically (temp name, size checked, renamed into place). On a server
+ * without SFTP the same happens over exec channels (exec-fs.ts lists and stats, cat brings the bytes).
  */
 export async function get(remote: string, local?: string, options: GetOptions = {}): Promise<TransferResult> {
   const started = performance.now();
-  const { host, session } = await sftpOnHost('get').catch((error: unknown) => {
-    if (!lacksSftp(error) || options.useSudo || isDryRun() || typeof remote !== 'string' || hasGlobMagic(remote)) throw error;
-    return { host: requireHost('get'), session: undefined };
-  });
-  if (!session) return getOverExec(host.text, remote, local ?? DEFAULT_GET_TEMPLATE).catch((error: unknown) => Promise.reject(fileError('get', host.text, error, { code: 'TRANSFER' })));
+  const { host, session } = await filesOnHost('get');
   if (typeof remote !== 'string' || remote === '') throw fileUsage('get', host.text, 'give the remote path to download', 'TRANSFER');
   const template = local ?? DEFAULT_GET_TEMPLATE;
   try {

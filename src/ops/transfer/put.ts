@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { events } from '../../report/events.ts';
 import { SftpSession } from '../../sftp/session.ts';
 import { bufferSource, fileSource, streamSource, type ByteSource } from '../../sftp/sources.ts';
@@ -16,9 +16,9 @@ import { fileError, fileUsage } from '../file-access/fs-errors.ts';
 import { resolveRemotePath } from '../file-access/paths.ts';
 import { trackTransfer } from './progress.ts';
 import { parseMode, planPut, type PlannedUpload, type PutPlan, type RemoteKind, type UploadSource } from './put-plan.ts';
-import { isDryRun, lacksSftp, privileged, sftpOnHost, sudoIsRoot, sudoUserForAcl, unprivileged } from '../file-access/sftp-host.ts';
-import { putOverExec } from './exec-transfer.ts';
-import { requireHost } from '../command/remote.ts';
+import { filesOnHost, isDryRun, privileged, sudoIsRoot, sudoUserForAcl, unprivileged } from '../file-access/sftp-host.ts';
+import { ExecFiles } from '../file-access/exec-fs.ts';
+import { putOverExec, sourceStream, stageOverExec } from './exec-transfer.ts';
 import { installScript, probeScript, shareScript } from '../file-access/sudo-scripts/index.ts';
 import { TransferResult, reportDryRun, type TransferredFile } from './transfer-result.ts';
 import { quote } from '../quoting/quote.ts';
@@ -129,7 +129,7 @@ async function putDirect(session: SftpSession, host: string, plan: PutPlan): Pro
  * (see sudo-scripts/write.ts). A non-root sudo user is let into the staging directory with an ACL, so that no
  * third user can read it. The staging directory goes away whatever happens.
  */
-async function putWithSudo(session: SftpSession, op: string, host: string, plan: PutPlan, options: PutOptions): Promise<TransferredFile[]> {
+async function putWithSudo(session: SftpSession | ExecFiles, op: string, host: string, plan: PutPlan, options: PutOptions): Promise<TransferredFile[]> {
   const staging = posix.join(await resolveRemotePath(session, options.tempDir ?? '/tmp'), stagingName());
   await session.mkdir(staging, 0o700);
   const unregister = registerCleanup(() => removeRemoteTree(session, staging).catch(() => {}));
@@ -137,7 +137,10 @@ async function putWithSudo(session: SftpSession, op: string, host: string, plan:
     const staged = await eachFile(plan.files, (file, index) =>
       trackUpload(host, file, async (onProgress) => {
         const path = `${staging}/${index}`;
-        const bytes = await withReader(file.source, file.size, (reader) => uploadPlain(session, reader, path, { mode: 0o600, onProgress }));
+        const bytes =
+          session instanceof ExecFiles
+            ? await stageOverExec(host, staging, String(index), sourceStream(file), onProgress)
+            : await withReader(file.source, file.size, (reader) => uploadPlain(session, reader, path, { mode: 0o600, onProgress }));
         return { staged: path, bytes };
       }),
     );
@@ -148,7 +151,8 @@ async function putWithSudo(session: SftpSession, op: string, host: string, plan:
       { followLinks: Boolean(options.followLinks) },
     );
     const scriptPath = `${staging}/install.sh`;
-    await uploadPlain(session, bufferSource(Buffer.from(script)), scriptPath, { mode: 0o600 });
+    if (session instanceof ExecFiles) await stageOverExec(host, staging, 'install.sh', Readable.from([Buffer.from(script)]));
+    else await uploadPlain(session, bufferSource(Buffer.from(script)), scriptPath, { mode: 0o600 });
     const sudoUser = sudoUserForAcl();
     if (sudoUser !== undefined) await unprivileged(op, host, shareScript(staging, sudoUser), { code: 'TRANSFER' });
     const { stdout } = await privileged(op, host, `/bin/sh ${quote(scriptPath)}`, { code: 'TRANSFER' });
@@ -169,7 +173,7 @@ function refuseLink(op: string, host: string, path: string, followLinks: boolean
   throw fileUsage(op, host, `${path} is a symbolic link; useSudo does not write through links (another user may have planted it): give the path it points to, or { followLinks: true }`, 'TRANSFER');
 }
 
-async function probeRemote(session: SftpSession, op: string, host: string, path: string, options: PutOptions): Promise<RemoteKind> {
+async function probeRemote(session: SftpSession | ExecFiles, op: string, host: string, path: string, options: PutOptions): Promise<RemoteKind> {
   if (options.useSudo) {
     const { stdout } = await privileged(op, host, probeScript(path), { readOnly: true, code: 'TRANSFER' });
     const kind = stdout.trim();
@@ -199,16 +203,14 @@ export function put(local: string | Buffer | Readable, remote?: string, options:
 /** put() under another operation's name (writeFile, uploadTemplate), so its errors say which. */
 export async function upload(op: string, local: string | Buffer | Readable, remote: string | undefined, options: PutOptions): Promise<TransferResult> {
   const started = performance.now();
-  const { host, session } = await sftpOnHost(op).catch(async (error: unknown) => {
-    if (!lacksSftp(error) || options.useSudo || isDryRun() || (local !== undefined && typeof local !== 'string' && remote === undefined)) throw error;
-    const host = requireHost(op);
-    events.emit({ kind: 'debug', host: host.text, message: `${op}: the server has no SFTP subsystem; sending the files through cat on exec channels` });
-    return { host, session: undefined };
-  });
-  if (!session) return putOverExec(op, host.text, local, remote ?? '.', { mode: parseMode(options.mode, op, host.text), mirrorLocalMode: Boolean(options.mirrorLocalMode) }).catch((error: unknown) => Promise.reject(fileError(op, host.text, error, { code: 'TRANSFER' })));
+  const { host, session } = await filesOnHost(op);
   const mode = parseMode(options.mode, op, host.text);
   if (remote === undefined && typeof local !== 'string') throw fileUsage(op, host.text, 'a Buffer or stream needs the remote file name', 'TRANSFER');
   const remoteText = remote ?? '.';
+  if (session instanceof ExecFiles && !options.useSudo && !isDryRun()) {
+    // No SFTP: the login user's files go through cat (exec-transfer.ts); useSudo's steps and dry runs are the same as with SFTP.
+    return putOverExec(op, host.text, local, remoteText, { mode, mirrorLocalMode: Boolean(options.mirrorLocalMode) }).catch((error: unknown) => Promise.reject(fileError(op, host.text, error, { code: 'TRANSFER' })));
+  }
   try {
     const targetPath = await resolveRemotePath(session, remoteText);
     const kind = await probeRemote(session, op, host.text, targetPath, options);
@@ -218,7 +220,8 @@ export async function upload(op: string, local: string | Buffer | Readable, remo
       reportDryRun('put', host.text, `${describePlan(plan)}${options.useSudo ? ' (sudo)' : ''}`);
       return new TransferResult({ host: host.text, direction: 'put', files: planned, dryRun: true, durationMs: performance.now() - started });
     }
-    const files = options.useSudo ? await putWithSudo(session, op, host.text, plan, options) : await putDirect(session, host.text, plan);
+    // Without useSudo, a server without SFTP was served by putOverExec above.
+    const files = options.useSudo ? await putWithSudo(session, op, host.text, plan, options) : await putDirect(session as SftpSession, host.text, plan);
     return new TransferResult({ host: host.text, direction: 'put', files, durationMs: performance.now() - started });
   } catch (error) {
     throw fileError(op, host.text, error, { code: 'TRANSFER' });

@@ -8,7 +8,15 @@ export class IdleTimer {
     private readonly onIdle: () => void,
   ) {}
 
+  /** No onIdle from now on. */
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.lastUse = Number.POSITIVE_INFINITY;
+  }
+
   touch(): void {
+    if (this.lastUse === Number.POSITIVE_INFINITY) return;
     this.lastUse = performance.now();
     if (this.timer) return;
     const check = () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { FabError, get, lcd, listdir } from '../../src/index.ts';
+import { FabError, exists, get, lcd, listdir } from '../../src/index.ts';
 import { closePoolAfter, onHost, useTestbed } from '../support/remote.ts';
 import { localScratch } from '../support/files.ts';
 import { startHostileServer } from '../support/hostile-sftp.ts';
@@ -116,6 +116,20 @@ describe('SFTP deadlines and listing limits', () => {
       await assert.rejects(orHang(onHost(server.host, op)), (error) => {
         assert.ok(error instanceof FabError, String(error));
         assert.match(error.message, /did not answer within 2s \(env\.sftpTimeout\)/);
+        return true;
+      });
+    }
+  });
+
+  test('a server without SFTP whose commands never answer: file operations over exec fail after env.sftpTimeout', async () => {
+    const server = await startHostileServer('no-sftp-mute-exec');
+    useTestbed({ hostKeyPolicy: 'off', password: 'any', sftpTimeout: 2 });
+    const ops: (() => Promise<unknown>)[] = [() => listdir('/srv'), () => exists('/srv/x'), () => get('/srv/x', localScratch())];
+    for (const op of ops) {
+      await assert.rejects(orHang(onHost(server.host, op)), (error) => {
+        assert.ok(error instanceof FabError, String(error));
+        assert.match(error.message, /did not answer within 2s \(env\.sftpTimeout\)/);
+        assert.doesNotMatch(error.message, /\n/);
         return true;
       });
     }

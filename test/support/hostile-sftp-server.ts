@@ -6,6 +6,7 @@
 //   mute-init             accepts the sftp subsystem and never answers INIT
 //   mute-after-init       answers INIT, then never answers a request
 //   huge <count>          /srv/huge lists <count> files, 1000 per READDIR answer
+//   no-sftp-mute-exec     refuses the sftp subsystem (fabts then works over exec channels) and never answers an exec
 import ssh2 from 'ssh2';
 import { posix } from 'node:path';
 
@@ -84,6 +85,12 @@ const server = new Server({ hostKeys: [keys.private] }, (client) => {
   client.on('ready', () => {
     client.on('session', (accept) => {
       const session = accept();
+      if (mode === 'no-sftp-mute-exec') {
+        session.on('sftp', (_accept, reject) => reject());
+        // The command is accepted and then nothing: no output, no exit status, the channel kept open.
+        session.on('exec', (acceptExec) => acceptExec());
+        return;
+      }
       if (mode === 'mute-init') {
         // A raw channel for the sftp subsystem: INIT arrives and nothing ever answers it.
         session.on('subsystem', (acceptSubsystem) => acceptSubsystem());

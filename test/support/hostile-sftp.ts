@@ -18,7 +18,7 @@ export interface HostileServer {
   host: string;
 }
 
-export async function startHostileServer(mode: 'names' | 'mute-init' | 'mute-after-init' | 'huge', arg = ''): Promise<HostileServer> {
+export async function startHostileServer(mode: 'names' | 'mute-init' | 'mute-after-init' | 'huge' | 'no-sftp-mute-exec', arg = ''): Promise<HostileServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, mode, arg], { stdio: ['ignore', 'pipe', 'inherit'] });
   stops.push(() => child.kill('SIGTERM'));
   let text = '';

@@ -2,7 +2,10 @@
 // through /bin/sh whatever the login shell, with a cap on what it may print, and turn its failure into the SftpError
 // it stands for, so that fileError words it as it words SFTP's.
 import type { ClientChannel } from 'ssh2';
+import { DEFAULTS } from '../../config/schema.ts';
+import { env } from '../../env/env.ts';
 import { connectionFor } from '../../ssh/pool.ts';
+import { IdleTimer } from '../../util/idle-timer.ts';
 import { SFTP_STATUS, SftpError, tooMany } from '../../sftp/session.ts';
 import { portableShellLine } from '../quoting/login-shell.ts';
 
@@ -21,6 +24,25 @@ export interface ExecResult {
 }
 
 /**
+ * Calls `onMove` whenever data moves on the channel, either way, however the caller reads or writes it (piped or
+ * not): ssh2's Channel pushes what arrives (stdout and stderr) and sends what its `_write` is given.
+ */
+function watchTraffic(channel: ClientChannel, onMove: () => void): void {
+  const hooks: [Record<string, unknown>, string][] = [
+    [channel as unknown as Record<string, unknown>, 'push'],
+    [channel.stderr as unknown as Record<string, unknown>, 'push'],
+    [channel as unknown as Record<string, unknown>, '_write'],
+  ];
+  for (const [stream, name] of hooks) {
+    const original = stream[name] as (...args: unknown[]) => unknown;
+    stream[name] = function (this: unknown, ...args: unknown[]) {
+      onMove();
+      return original.apply(this, args);
+    };
+  }
+}
+
+/**
  * Runs a /bin/sh script on an exec channel of the host's connection, whatever the login shell. `feed` writes its
  * stdin (else it is closed), `read` takes its stdout (else it is kept, up to `maxBytes`: a host printing more
  * fails the script instead of filling fab's memory).
@@ -36,6 +58,20 @@ export async function execScript(
   const err: Buffer[] = [];
   let size = 0;
   let overflow = false;
+  // As SFTP requests are bounded by env.sftpTimeout, so is a script that moves nothing either way for that long (a
+  // frozen or mute host): without it the operation would wait forever.
+  const timeoutS = (env.sftpTimeout as number | undefined) ?? DEFAULTS.sftpTimeout;
+  let expire!: (code: null) => void;
+  const expired = new Promise<null>((resolve) => (expire = resolve));
+  let timedOut = false;
+  const idle = new IdleTimer(timeoutS * 1000, () => {
+    timedOut = true;
+    channel.close();
+    channel.destroy();
+    expire(null);
+  });
+  watchTraffic(channel, () => idle.touch());
+  idle.touch();
   channel.stderr.on('data', (chunk: Buffer) => err.length < 64 && err.push(chunk));
   const done = new Promise<number | null>((resolve) => channel.once('close', (code: number | null) => resolve(typeof code === 'number' ? code : null)));
   const reading = options.read
@@ -52,9 +88,19 @@ export async function execScript(
           .once('end', resolve)
           .once('close', resolve),
       );
-  if (options.feed) await options.feed(channel);
-  else channel.end();
-  const [code] = await Promise.all([done, reading]);
+  const feeding = options.feed ? options.feed(channel) : Promise.resolve(void channel.end());
+  const finished = Promise.all([done, reading, feeding]).then(([status]) => status);
+  finished.catch(() => {}); // after a time-out, what the destroyed channel's pipes say is not news
+  let code: number | null;
+  try {
+    code = await Promise.race([finished, expired]);
+  } catch (error) {
+    if (!timedOut) throw error;
+    code = null;
+  } finally {
+    idle.stop();
+  }
+  if (timedOut) return { code: null, stdout: Buffer.alloc(0), stderr: `the host did not answer within ${timeoutS}s (env.sftpTimeout)` };
   if (overflow) return { code, stdout: Buffer.alloc(0), stderr: '', overflow };
   return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8').trim().split('\n').pop() ?? '' };
 }

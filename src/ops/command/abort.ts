@@ -1,7 +1,7 @@
 import { ExitCode, FabError } from '../../errors.ts';
 import { events } from '../../report/events.ts';
 import { runCleanups } from '../../util/cleanup.ts';
-import type { CommandProcess } from './command.ts';
+import type { CommandProcess } from './process.ts';
 
 /**
  * The run-wide interrupt: every command process that is running right now, so that the first Ctrl-C can

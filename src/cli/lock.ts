@@ -7,7 +7,7 @@ import { lockScript } from '../exec/lock-remote.ts';
 import type { TaskRegistry } from '../fabfile/registry.ts';
 import { parseHostString } from '../hosts/spec.ts';
 import { closeAll } from '../ssh/pool.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import type { CliOptions } from './options.ts';
 import { findTask } from './list.ts';
 

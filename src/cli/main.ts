@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
-import type { Writable } from 'node:stream';
 import { env, envStore } from '../env/env.ts';
 import { ExitCode, FabError, UsageError, describeError } from '../errors.ts';
 import { parseTaskInvocation, type TaskInvocation } from '../fabfile/args.ts';
@@ -29,18 +28,7 @@ import { completionScript } from './completion.ts';
 import { shellPlan } from './shell.ts';
 import { askUpFront, useTerminal } from './terminal-setup.ts';
 import { lockCommand } from './lock.ts';
-import type { TerminalInput } from '../ops/interactive/terminal.ts';
-
-export interface Io {
-  stdout: Writable;
-  stderr: Writable;
-  cwd: string;
-  home?: string;
-  /** Aborted by the first Ctrl-C: running commands are ended and the summary so far printed. */
-  signal?: AbortSignal;
-  /** Where answers to prompts and an interactive shell's keys come from; absent: no one can answer. */
-  stdin?: TerminalInput;
-}
+import type { Io } from './io.ts';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 setVersion(packageJson.version);

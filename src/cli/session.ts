@@ -17,7 +17,7 @@ import { LogDirReporter } from '../report/logfile.ts';
 import { RunRecorder } from '../report/record.ts';
 import { formatSummary } from '../report/summary.ts';
 import { closeAll } from '../ssh/pool.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 
 /** After the first Ctrl-C, how long tasks get to wind down before the summary is printed anyway. */
 const INTERRUPT_GRACE_MS = 4000;

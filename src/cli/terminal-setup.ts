@@ -4,7 +4,7 @@ import { askSudoPasswordUpFront, resetSudoPasswords } from '../ops/sudo/sudo-pas
 import { setTerminal, terminalUnavailable } from '../ops/interactive/terminal.ts';
 import { setSecretPrompts } from '../ssh/credentials.ts';
 import type { CliOptions } from './options.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 
 /** A secret asked at the terminal, or undefined when no one can answer (or the question failed). */
 function askSecret(host: string, text: string): Promise<string | undefined> {

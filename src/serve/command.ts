@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import type { CliOptions } from '../cli/options.ts';
-import type { Io } from '../cli/main.ts';
+import type { Io } from '../cli/io.ts';
 import { ExitCode, describeError } from '../errors.ts';
 import { makeStateDir } from '../exec/last-run.ts';
 import { discoverFabfile } from '../fabfile/discover.ts';

@@ -1,4 +1,10 @@
 /**
+ * Requests kept in flight per file. With OpenSSH's 255 KiB chunks, 32 requests are 8 MiB in flight: enough
+ * to keep the channel window (2 MiB each way in ssh2 and sshd) full, with room for the latency of a gateway.
+ */
+export const REQUESTS_IN_FLIGHT = 32;
+
+/**
  * Request buffers of one SFTP session, reused from request to request and from file to file (a directory
  * moves many files), so that the steady state of a transfer allocates nothing: see fast-path.ts for why that
  * matters. The spare ones are dropped as soon as no transfer runs on the session.

@@ -1,11 +1,6 @@
+import { REQUESTS_IN_FLIGHT } from './buffer-pool.ts';
 import type { SftpSession } from './session.ts';
 import type { ByteSource } from './sources.ts';
-
-/**
- * Requests kept in flight per file. With OpenSSH's 255 KiB chunks, 32 requests are 8 MiB in flight: enough
- * to keep the channel window (2 MiB each way in ssh2 and sshd) full, with room for the latency of a gateway.
- */
-export const REQUESTS_IN_FLIGHT = 32;
 
 export interface PipelineOptions {
   inFlight?: number;

@@ -1,8 +1,7 @@
 import type { Attributes, FileEntryWithStats, InputAttributes, OpenMode, SFTPWrapper, Stats } from 'ssh2';
-import { BufferPool } from './buffer-pool.ts';
+import { BufferPool, REQUESTS_IN_FLIGHT } from './buffer-pool.ts';
 import { RequestDeadlines } from './deadlines.ts';
 import { canWriteInPlace, reassembleDataInto, writeHeadroom, writeRequest } from './fast-path.ts';
-import { REQUESTS_IN_FLIGHT } from './pipeline.ts';
 
 /** The pooled connection, as far as the SFTP session needs it (ssh/pool.ts). */
 export interface SftpChannels {

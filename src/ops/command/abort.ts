@@ -2,7 +2,7 @@ import { ExitCode, FabError } from '../../errors.ts';
 import { runLocal } from '../../env/context.ts';
 import { events } from '../../report/events.ts';
 import { runCleanups } from '../../util/cleanup.ts';
-import type { CommandProcess } from './command.ts';
+import type { CommandProcess } from './process.ts';
 
 /** What interrupted the run: Ctrl-C (SIGINT) or a SIGTERM (a service manager, `kill`), named as such in messages. */
 export type InterruptCause = 'SIGINT' | 'SIGTERM';

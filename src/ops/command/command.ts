@@ -4,23 +4,11 @@ import type { Readable } from 'node:stream';
 import { CommandError, FabError } from '../../errors.ts';
 import { events, type Runner } from '../../report/events.ts';
 import { isHidden } from '../../report/levels.ts';
+import type { CommandProcess } from './process.ts';
 import { Result } from './result.ts';
 import { interruptedError, isInterrupted, trackProcess } from './abort.ts';
 import { ResponderSet, type Responder } from './responders.ts';
 import { LineEnds, TextScrubber } from './scrub.ts';
-
-/** A started process, local or remote: the only things the shared IO loop needs from a backend. */
-export interface CommandProcess {
-  stdout: Readable;
-  /** Absent with a pty, where stderr arrives mixed into stdout. */
-  stderr: Readable | undefined;
-  write(data: string | Buffer): void;
-  endInput(): void;
-  /** Settles when the process has exited and its output streams have ended. */
-  exit: Promise<{ code: number | null; signal: string | null }>;
-  /** Ends the process (and, remotely, its channel). */
-  terminate(): void;
-}
 
 export type HideOption = boolean | 'stdout' | 'stderr' | 'both' | 'out' | 'err';
 

@@ -2,7 +2,7 @@ import type { ClientChannel, PseudoTtyOptions } from 'ssh2';
 import { currentHost, type CurrentHost } from '../../env/context.ts';
 import { FabError } from '../../errors.ts';
 import { connectionFor, type PooledConnection } from '../../ssh/pool.ts';
-import type { CommandProcess } from './command.ts';
+import type { CommandProcess } from './process.ts';
 import { terminalSize } from '../interactive/terminal.ts';
 
 /** How long a remote command gets after SIGTERM over the channel before the channel is closed. */

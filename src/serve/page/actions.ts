@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { safeNext, sessionCookie } from '../session.ts';
 import { callApi, parseJson, problemLine } from './api-client.ts';
-import { type Form, PAGE_ROUTE, type PageKit } from './plugin.ts';
+import { type Form, PAGE_ROUTE, type PageKit } from './kit.ts';
 import { loginPage } from './views/login.ts';
 import { runHref } from './views/runs.ts';
 import { tasksPage } from './views/tasks.ts';

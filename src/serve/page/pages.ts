@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { callApi, parseJson, problemLine } from './api-client.ts';
 import { applyEvent, type BoardModel, newBoard, type WireEvent } from './model/lanes.ts';
-import { PAGE_ROUTE, type PageKit } from './plugin.ts';
+import { PAGE_ROUTE, type PageKit } from './kit.ts';
 import { historyPage, type HistoryFilter } from './views/history.ts';
 import { loginPage } from './views/login.ts';
 import { logPage } from './views/log.ts';

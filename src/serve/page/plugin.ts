@@ -3,32 +3,14 @@
 // with a CSP that allows no inline script; every form POST is checked for the session's CSRF token and the server's
 // own Origin before anything happens. The session cookie also authenticates the browser's own API calls (the event
 // stream, log ranges), with the same CSRF and Origin rule for anything that changes state.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../problem.ts';
-import { CSRF_FIELD, refuseStateChange, type Role, type Session, sessionCookie, SessionStore } from '../session.ts';
+import { CSRF_FIELD, refuseStateChange, sessionCookie, SessionStore } from '../session.ts';
 import { registerActions } from './actions.ts';
 import { loadAssets } from './assets.ts';
 import { registerPages } from './pages.ts';
+import { type Form, PAGE_ROUTE, type PageKit } from './kit.ts';
 import { PAGE_HEADERS } from './views/layout.ts';
-
-export type Form = Record<string, string[]>;
-
-/** Page routes do their own session check (a 303 to the login page, not a 401) and answer HTML, not JSON. */
-export const PAGE_ROUTE = { config: { need: 'public' as const, produces: 'any' as const } };
-
-export interface PageKit {
-  sessions: SessionStore;
-  /** The server speaks TLS: the cookie is Secure, origins are https. */
-  secure: boolean;
-  /** The caller a login token names, or undefined (counted towards the server's lockout of guessing addresses). */
-  authenticate(request: FastifyRequest, token: string): { name: string; role: Role } | undefined;
-  /** The request's session; on a server without tokens one is made (and its cookie set) on the way. */
-  session(request: FastifyRequest, reply: FastifyReply): Session | undefined;
-  send(reply: FastifyReply, status: number, html: string): FastifyReply;
-  /** 303 to the login page, coming back here afterwards. */
-  toLogin(request: FastifyRequest, reply: FastifyReply): FastifyReply;
-  ownOrigins(request: FastifyRequest): string[];
-}
 
 export async function pagePlugin(app: FastifyInstance): Promise<void> {
   const { auth, settings } = app.fab;

@@ -9,7 +9,7 @@ import { budgetExceeded } from './budget.ts';
 import { checkGate, type Gate } from './gate.ts';
 import type { DeployLock } from './lock.ts';
 import type { Rollout } from './rollout.ts';
-import { currentHostFor, notStarted, runTaskOnHost, stopsRun, type TaskOutcome } from './runner.ts';
+import { currentHostFor, notStarted, runTaskOnHost, stopsRun, type TaskOutcome } from './host-run.ts';
 
 export interface RolloutRun {
   task: RegisteredTask;

@@ -3,6 +3,8 @@
 // waited-for children: xargs' ssh processes, fab's own threads). Runs are interleaved A B A B ... so that
 // load from other work on the machine falls on every variant alike; ratios are taken round by round.
 import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { PYTHON, PYTHON_DIR } from './fixtures.ts';
 
 export interface Command {
   argv: string[];
@@ -10,6 +12,14 @@ export interface Command {
   env?: NodeJS.ProcessEnv;
   /** Give up after this long (ms); the run then fails. */
   timeoutMs?: number;
+  /**
+   * Measure through bench/python/rusage.py instead of bash's `times`: adds the peak RSS (of the largest process in
+   * the tree), counts processes the command left in the background (then stops them), and times the command from
+   * its exec, so the wrapper's start is left out.
+   */
+  rusage?: boolean;
+  /** With `rusage`: stop the command after this long (ms) and resolve with `capped` (its wall time a lower bound). */
+  capMs?: number;
 }
 
 export interface Sample {
@@ -18,10 +28,17 @@ export interface Sample {
   cpuMs: number;
   stdout: string;
   stderr: string;
+  /** Largest RSS of any one process of the tree, when measured with `rusage`. */
+  maxRssKiB?: number;
+  /** Processes the command left running (stopped and counted), when measured with `rusage`. */
+  leftovers?: number;
+  /** Stopped at `capMs`: wallMs and cpuMs are what it had used by then. */
+  capped?: boolean;
 }
 
 // "$@" runs the command untouched (no quoting); `times` goes to fd 3 so stdout stays the command's own.
 const WRAPPER = '"$@"; status=$?; times >&3; exit $status';
+const RUSAGE_WRAPPER = path.join(PYTHON_DIR, 'rusage.py');
 
 function parseTimes(text: string): number {
   // Second line: children's user and system time, e.g. "0m0.012s 0m0.004s".
@@ -35,7 +52,9 @@ function parseTimes(text: string): number {
 export function measure(command: Command, during?: () => void): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('/bin/bash', ['-c', WRAPPER, 'bench', ...command.argv], {
+    const cap = command.capMs ? ['--cap', String(command.capMs / 1000)] : [];
+    const wrapper = command.rusage ? [PYTHON, RUSAGE_WRAPPER, ...cap] : ['/bin/bash', '-c', WRAPPER, 'bench'];
+    const child = spawn(wrapper[0]!, [...wrapper.slice(1), ...command.argv], {
       cwd: command.cwd,
       env: command.env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
@@ -56,6 +75,10 @@ export function measure(command: Command, during?: () => void): Promise<Sample> 
         return reject(new Error(`${command.argv.slice(0, 4).join(' ')} ... exited with ${signal ?? code}:\n${tail}`));
       }
       try {
+        if (command.rusage) {
+          const usage = JSON.parse(chunks.times) as Pick<Sample, 'wallMs' | 'cpuMs' | 'maxRssKiB' | 'leftovers' | 'capped'>;
+          return resolve({ ...usage, stdout: chunks.stdout, stderr: chunks.stderr });
+        }
         resolve({ wallMs, cpuMs: parseTimes(chunks.times), stdout: chunks.stdout, stderr: chunks.stderr });
       } catch (error) {
         reject(error);

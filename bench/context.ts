@@ -48,9 +48,12 @@ export const cpu = (sample: Sample): number => sample.cpuMs;
 
 export type AnchorSamples = Partial<Record<AnchorName, Sample[]>>;
 
+/** interleave()'s `failures` for the variants that may fail without costing the figure. */
+export type AnchorFailures = Partial<Record<AnchorName | 'python', string>>;
+
 /**
  * The anchors' cells of a row: each one's median and fabts ÷ it (round by round), 'not available' when it could not
- * be installed, or `notRun` (the reason) when it was left out. A run stopped at its cap is a lower bound: its cell
+ * be installed, or `notRun` (why: 'not run: ...', 'failed: ...') when it has no figure. A run stopped at its cap is a lower bound: its cell
  * says so, and fabts ÷ it is then an upper bound.
  */
 export function anchorCells(
@@ -67,7 +70,7 @@ export function anchorCells(
     else if (list?.length) {
       const capped = list.some((sample) => sample.capped);
       cells[name] = { value: median(list.map(metric)), ratio: pairedRatio(fabts.map(metric), list.map(metric)), ...(capped ? { text: 'at least (stopped)' } : {}) };
-    } else cells[name] = { text: notRun[name] ? `not run: ${notRun[name]}` : 'not run' };
+    } else cells[name] = { text: notRun[name] ?? 'not run' };
   }
   return cells;
 }
@@ -79,3 +82,17 @@ export function anchorCheck(cells: Partial<Record<AnchorName, AnchorCell>>, name
 }
 
 export const rssMiB = (sample: Sample): number => (sample.maxRssKiB ?? NaN) / 1024;
+
+/** The cells' reasons for anchors that failed in this figure. */
+export function failedCells(failures: Partial<Record<string, string>>): Partial<Record<AnchorName, string>> {
+  return Object.fromEntries(Object.entries(failures).filter(([, why]) => why !== undefined).map(([name, why]) => [name, `failed: ${why}`]));
+}
+
+/**
+ * A cap for a slow tool's run: `factor` times fabts' last wall time in the same round, within [floorMs, ceilingMs]
+ * (the whole bench must stay within 15 minutes). A run stopped at factor x fabts still decides a `<= 1/factor`
+ * target: fabts' ratio to it is at most that.
+ */
+export function capAfter(lastFabtsWallMs: () => number, factor: number, floorMs: number, ceilingMs = Infinity): () => number {
+  return () => Math.min(ceilingMs, Math.max(floorMs, factor * lastFabtsWallMs()));
+}

@@ -18,12 +18,14 @@ import time
 
 PR_SET_CHILD_SUBREAPER = 36
 ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-# 1,000 connections need more descriptors than a login's usual 1,024 (root may raise its own limit).
+# 1,000 connections need more descriptors than a login's usual 1,024: up to 65,536 where root may, else the hard limit.
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-try:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 65536), max(hard, 65536)))
-except (ValueError, OSError):
-    pass
+for limits in ((max(soft, 65536), max(hard, 65536)), (hard, hard)):
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+        break
+    except (ValueError, OSError):
+        pass
 
 argv = sys.argv[1:]
 cap = 0
@@ -50,7 +52,11 @@ pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=[(os.POSIX_SPAWN_C
 if cap:
     signal.signal(signal.SIGALRM, stop)
     signal.setitimer(signal.ITIMER_REAL, cap)
-_, status, _ = os.wait4(pid, 0)
+# Orphans re-parented here meanwhile (ssh masters that expired, their children) are reaped as they end.
+while True:
+    reaped, status = os.waitpid(-1, 0)
+    if reaped == pid:
+        break
 wall = time.monotonic() - t0
 signal.setitimer(signal.ITIMER_REAL, 0)
 
@@ -64,8 +70,15 @@ def children():
 
 
 leftovers = children()
-for child in leftovers:
-    os.kill(child, signal.SIGKILL if capped else signal.SIGTERM)
+def signal_all(children_now, sig):
+    for child in children_now:
+        try:
+            os.kill(child, sig)
+        except ProcessLookupError:
+            pass
+
+
+signal_all(leftovers, signal.SIGKILL if capped else signal.SIGTERM)
 deadline = time.monotonic() + 5
 while True:
     try:
@@ -74,8 +87,7 @@ while True:
         break
     if reaped == 0:
         if time.monotonic() > deadline:
-            for child in children():
-                os.kill(child, signal.SIGKILL)
+            signal_all(children(), signal.SIGKILL)
         time.sleep(0.01)
 
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)

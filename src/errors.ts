@@ -1,4 +1,4 @@
-import type { Result } from './ops/result.ts';
+import type { Result } from './ops/command/result.ts';
 
 /** Exit statuses of the `fab` command (API.md). */
 export const ExitCode = {

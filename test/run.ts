@@ -9,6 +9,11 @@
 // With FABTS_TESTBED already set (test/hosts/up.ts running), that test bed is used and left up.
 // The tests get a fresh, empty HOME (FABTS_KEEP_HOME=1 keeps the real one).
 // FABTS_TEST_TIMEOUT (ms, default 300000) bounds each test, so a hang cannot eat CI's whole budget.
+//
+// Two lanes run at once. The bed lane takes the files that use the shared test bed, one at a time (some stop, freeze
+// or kill its hosts); the side lane takes the unit tests, which use no test bed, and the few long tests that only
+// wait on a host without disturbing it (SIDE_LANE). The bed lane reports live; the side lane's report is printed in
+// one piece when it ends. FABTS_TEST_LANES=1 runs everything in one lane, one file at a time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +23,8 @@ import { startTestbed, stopTestbedSync, type Testbed } from './hosts/testbed.ts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SUITES = ['test/unit', 'test/integration', 'test/e2e', 'test/browser'];
+/** Files the side lane takes (see the head of this file): nothing in them depends on, or changes, what other tests see. */
+const SIDE_LANE = [/^test\/unit\//, /^test\/e2e\/many-commands\.test\.ts$/];
 const TEST_FILE = /\.test\.(ts|mts|cts|js|mjs|cjs)$/;
 
 function walk(dir: string): string[] {
@@ -117,17 +124,17 @@ function teardown(): void {
 process.on('exit', teardown);
 
 let signalled: NodeJS.Signals | undefined;
-let child: ChildProcess | undefined;
+const children: ChildProcess[] = [];
 function onSignal(sig: NodeJS.Signals): void {
   if (signalled) {
-    // A second Ctrl-C: stop waiting for the runner.
-    child?.kill('SIGKILL');
+    // A second Ctrl-C: stop waiting for the runners.
+    for (const c of children) c.kill('SIGKILL');
     return;
   }
   signalled = sig;
   process.stderr.write(`\n${sig}: stopping the tests, then the test bed\n`);
-  child?.kill(sig);
-  setTimeout(() => child?.kill('SIGKILL'), 10000).unref();
+  for (const c of children) c.kill(sig);
+  setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 10000).unref();
 }
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
@@ -153,61 +160,105 @@ if (needsTestbed) {
 }
 if (signalled) process.exit(exitStatus()); // interrupted while the test bed came up: 'exit' tears it down
 
-// spec to the terminal for people; TAP to a file, whose closing `# pass N` / `# fail N` lines are echoed for CI.
+// spec to the terminal for people; TAP to a file per lane, whose closing `# pass N` / `# fail N` lines are added up and
+// echoed for CI.
 const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabts-run-'));
-const tapFile = path.join(runDir, 'results.tap');
 // The tests' own temp files (projects, keys, transfer data) go below the run dir, removed with it at the end. It is
 // as open as /tmp (sticky, world-writable), since the test user on the "remote" side reads and writes some of them.
 fs.chmodSync(runDir, 0o711);
-env.TMPDIR = path.join(runDir, 'tmp');
-fs.mkdirSync(env.TMPDIR);
-fs.chmodSync(env.TMPDIR, 0o1777);
-// A fresh HOME per run: what tests write to ~/.ssh/known_hosts (web1/web2 keep their ports but get new host keys
-// every run) or read from ~/.fabrc must not leak between runs, nor touch the real home. FABTS_KEEP_HOME=1 opts out.
-if (process.env.FABTS_KEEP_HOME !== '1') {
-  env.HOME = path.join(runDir, 'home');
-  fs.mkdirSync(env.HOME, { mode: 0o700 });
-}
 const timeout = process.env.FABTS_TEST_TIMEOUT ?? '300000';
-child = spawn(
-  process.execPath,
-  [
-    '--import', 'tsx',
-    '--test',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
-    '--test-concurrency=1',
-    `--test-timeout=${timeout}`,
-    ...nodeFlags,
-    ...files,
-  ],
-  { cwd: root, env, stdio: 'inherit' },
-);
-const runner = child;
 
-const [code, sig] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-  runner.on('error', (err) => {
-    process.stderr.write(`test/run.ts: could not run node --test: ${err.message}\n`);
-    resolve([1, null]);
-  });
-  runner.on('exit', (c, s) => resolve([c, s]));
-});
-
-let summary = '';
-try {
-  summary = fs
-    .readFileSync(tapFile, 'utf8')
-    .split('\n')
-    .filter((l) => /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) /.test(l))
-    .slice(-8)
-    .join('\n');
-} catch {
-  // the runner died before writing anything
+interface Lane {
+  name: 'bed' | 'side';
+  files: string[];
+  dir: string;
+  tapFile: string;
+  /** Where the spec report goes: the terminal (live) or a file printed when the lane ends. */
+  specFile?: string;
 }
+
+function makeLane(name: Lane['name'], laneFiles: string[], live: boolean): Lane {
+  const dir = path.join(runDir, name);
+  fs.mkdirSync(dir, { mode: 0o711 });
+  return { name, files: laneFiles, dir, tapFile: path.join(dir, 'results.tap'), specFile: live ? undefined : path.join(dir, 'spec.txt') };
+}
+
+function runLane(lane: Lane): Promise<[number | null, NodeJS.Signals | null]> {
+  const laneEnv: NodeJS.ProcessEnv = { ...env, TMPDIR: path.join(lane.dir, 'tmp') };
+  fs.mkdirSync(laneEnv.TMPDIR!);
+  fs.chmodSync(laneEnv.TMPDIR!, 0o1777);
+  // A fresh HOME per lane and run: what tests write to ~/.ssh/known_hosts (web1/web2 keep their ports but get new
+  // host keys every run) or read from ~/.fabrc must not leak between runs or lanes, nor touch the real home.
+  // FABTS_KEEP_HOME=1 opts out.
+  if (process.env.FABTS_KEEP_HOME !== '1') {
+    laneEnv.HOME = path.join(lane.dir, 'home');
+    fs.mkdirSync(laneEnv.HOME, { mode: 0o700 });
+  }
+  const runner = spawn(
+    process.execPath,
+    [
+      '--import', 'tsx',
+      '--test',
+      '--test-reporter=spec', `--test-reporter-destination=${lane.specFile ?? 'stdout'}`,
+      '--test-reporter=tap', `--test-reporter-destination=${lane.tapFile}`,
+      '--test-concurrency=1',
+      `--test-timeout=${timeout}`,
+      ...nodeFlags,
+      ...lane.files,
+    ],
+    { cwd: root, env: laneEnv, stdio: 'inherit' },
+  );
+  children.push(runner);
+  return new Promise((resolve) => {
+    runner.on('error', (err) => {
+      process.stderr.write(`test/run.ts: could not run node --test: ${err.message}\n`);
+      resolve([1, null]);
+    });
+    runner.on('exit', (c, s) => {
+      if (lane.specFile) {
+        const report = fs.existsSync(lane.specFile) ? fs.readFileSync(lane.specFile, 'utf8') : '';
+        process.stdout.write(`\n--- side lane (${lane.files.length} files, ran beside the others): ${c === 0 ? 'passed' : 'FAILED'} ---\n${report}--- end of the side lane ---\n\n`);
+      }
+      resolve([c, s]);
+    });
+  });
+}
+
+const COUNTS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'] as const;
+/** The closing counts of a lane's TAP file, or undefined when its runner died before writing them. */
+function tapCounts(tapFile: string): Map<string, number> | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(tapFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const counts = new Map<string, number>();
+  for (const m of text.matchAll(/^# (tests|suites|pass|fail|cancelled|skipped|todo) (\d+)$/gm)) counts.set(m[1]!, Number(m[2]));
+  return counts.size > 0 ? counts : undefined;
+}
+
+const oneLane = process.env.FABTS_TEST_LANES === '1';
+const side = oneLane ? [] : files.filter((f) => SIDE_LANE.some((re) => re.test(f)));
+const bed = files.filter((f) => !side.includes(f));
+const lanes = [bed.length > 0 ? makeLane('bed', bed, true) : undefined, side.length > 0 ? makeLane('side', side, bed.length === 0) : undefined].filter(
+  (lane): lane is Lane => lane !== undefined,
+);
+const started = Date.now();
+const outcomes = await Promise.all(lanes.map(runLane));
+
+const totals = new Map<string, number>();
+let complete = true;
+for (const lane of lanes) {
+  const counts = tapCounts(lane.tapFile);
+  if (!counts) complete = false;
+  for (const [key, value] of counts ?? []) totals.set(key, (totals.get(key) ?? 0) + value);
+}
+const summary = complete ? [...COUNTS.map((key) => `# ${key} ${totals.get(key) ?? 0}`), `# duration_ms ${Date.now() - started}`].join('\n') : '';
 fs.rmSync(runDir, { recursive: true, force: true });
-process.stdout.write(`\n${summary || '# no summary: the test runner did not finish'}\n`);
+process.stdout.write(`\n${summary || '# no summary: a test runner did not finish'}\n`);
 
 teardown();
-const status = signalled ? exitStatus() : code ?? 1;
-if (sig && !signalled) process.stderr.write(`test/run.ts: node --test was killed by ${sig}\n`);
-process.exit(status === 0 && (sig || code === null) ? 1 : status);
+const failed = outcomes.find(([c, s]) => c !== 0 || s !== null);
+if (!signalled && failed?.[1]) process.stderr.write(`test/run.ts: node --test was killed by ${failed[1]}\n`);
+process.exit(signalled ? exitStatus() : failed ? (failed[0] || 1) : 0);

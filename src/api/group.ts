@@ -1,7 +1,7 @@
-import type { CommandOptions } from '../ops/command.ts';
-import type { Result } from '../ops/result.ts';
-import { SudoPasswordState } from '../ops/sudo-password.ts';
-import type { SudoOptions } from '../ops/sudo.ts';
+import type { CommandOptions } from '../ops/command/command.ts';
+import type { Result } from '../ops/command/result.ts';
+import { SudoPasswordState } from '../ops/sudo/sudo-password.ts';
+import type { SudoOptions } from '../ops/sudo/sudo.ts';
 import { mapLimit } from '../util/map-limit.ts';
 import { Connection } from './connection.ts';
 import type { ConnectionOptions } from './options.ts';

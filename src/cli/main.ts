@@ -15,7 +15,7 @@ import { expandLevels } from '../env/scopes.ts';
 import type { RunPlanItem } from '../exec/runner.ts';
 import { setExecuteRegistry } from '../exec/execute.ts';
 import { expandFailed, mentionsFailed } from '../exec/last-run.ts';
-import { run } from '../ops/run.ts';
+import { run } from '../ops/command/run.ts';
 import { writeBareDocument } from '../report/json.ts';
 import { events } from '../report/events.ts';
 import { EventsWriter } from '../report/events-writer.ts';
@@ -29,7 +29,7 @@ import { completionScript } from './completion.ts';
 import { shellPlan } from './shell.ts';
 import { askUpFront, useTerminal } from './terminal-setup.ts';
 import { lockCommand } from './lock.ts';
-import type { TerminalInput } from '../ops/terminal.ts';
+import type { TerminalInput } from '../ops/interactive/terminal.ts';
 
 export interface Io {
   stdout: Writable;

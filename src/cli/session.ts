@@ -7,7 +7,7 @@ import { resetRunState, runPlan, type RunPlanItem } from '../exec/runner.ts';
 import { LockRegistry } from '../exec/lock.ts';
 import { rolloutFor, type RolloutFlags } from '../exec/rollout.ts';
 import { parseHostString } from '../hosts/spec.ts';
-import { interruptRun, resetInterrupt } from '../ops/abort.ts';
+import { interruptRun, resetInterrupt } from '../ops/command/abort.ts';
 import { colorSupported } from '../report/color.ts';
 import { events } from '../report/events.ts';
 import { writeRunDocument } from '../report/json.ts';

@@ -2,7 +2,7 @@ import { ExitCode } from '../errors.ts';
 import type { RunPlanItem } from '../exec/runner.ts';
 import type { RegisteredTask } from '../fabfile/registry.ts';
 import { task } from '../fabfile/tasks.ts';
-import { openShell } from '../ops/shell.ts';
+import { openShell } from '../ops/interactive/shell.ts';
 
 /**
  * `fab -H web1 shell [-- cmd]`: a task that opens the shell on each host, one host after another, and the

@@ -1,7 +1,7 @@
 import { envStore } from '../env/env.ts';
-import { ask } from '../ops/prompt.ts';
-import { askSudoPasswordUpFront, resetSudoPasswords } from '../ops/sudo-password.ts';
-import { setTerminal, terminalUnavailable } from '../ops/terminal.ts';
+import { ask } from '../ops/interactive/prompt.ts';
+import { askSudoPasswordUpFront, resetSudoPasswords } from '../ops/sudo/sudo-password.ts';
+import { setTerminal, terminalUnavailable } from '../ops/interactive/terminal.ts';
 import { setSecretPrompts } from '../ssh/credentials.ts';
 import type { CliOptions } from './options.ts';
 import type { Io } from './main.ts';

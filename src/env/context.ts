@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { OutputLevel } from '../report/events.ts';
-import type { Responder } from '../ops/responders.ts';
-import type { SudoPasswordState } from '../ops/sudo-password.ts';
+import type { Responder } from '../ops/command/responders.ts';
+import type { SudoPasswordState } from '../ops/sudo/sudo-password.ts';
 import type { EventBus } from '../report/events.ts';
 import type { ConnectionMap } from '../ssh/pool.ts';
 import type { ConnectTarget } from '../ssh/target.ts';

@@ -1,9 +1,9 @@
 import { posix, resolve } from 'node:path';
 import { withScope, type PathBehavior, type Scope } from './context.ts';
 import { OUTPUT_LEVELS, type OutputLevel } from '../report/events.ts';
-import type { Responder } from '../ops/responders.ts';
+import type { Responder } from '../ops/command/responders.ts';
 import { UsageError } from '../errors.ts';
-import { checkVariableNames } from '../ops/compose.ts';
+import { checkVariableNames } from '../ops/quoting/compose.ts';
 
 type Body<T> = () => T | Promise<T>;
 

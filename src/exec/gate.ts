@@ -4,8 +4,8 @@ import tls from 'node:tls';
 import { env } from '../env/env.ts';
 import { CommandError, UsageError, describeError } from '../errors.ts';
 import { parseHostString } from '../hosts/spec.ts';
-import { isInterrupted } from '../ops/abort.ts';
-import { run } from '../ops/run.ts';
+import { isInterrupted } from '../ops/command/abort.ts';
+import { run } from '../ops/command/run.ts';
 import { connectionFor } from '../ssh/pool.ts';
 
 /** What a function gate is given. */

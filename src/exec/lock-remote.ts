@@ -1,5 +1,5 @@
 import { FabError, describeError } from '../errors.ts';
-import { quote } from '../ops/quote.ts';
+import { quote } from '../ops/quoting/quote.ts';
 import { connectionFor } from '../ssh/pool.ts';
 
 /**

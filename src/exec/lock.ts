@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { ExitCode, FabError, describeError } from '../errors.ts';
-import { isInterrupted } from '../ops/abort.ts';
+import { isInterrupted } from '../ops/command/abort.ts';
 import { events } from '../report/events.ts';
 import { lockScript } from './lock-remote.ts';
 import { describeHolder, hostKey, lockDir, lockTtl, parseHolder, printable, type LockHolder, type LockSettings } from './lock-names.ts';

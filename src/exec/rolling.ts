@@ -2,7 +2,7 @@ import { runInContext, type BatchInfo, type Scope } from '../env/context.ts';
 import { FabError } from '../errors.ts';
 import type { TaskArgs } from '../fabfile/args.ts';
 import type { RegisteredTask } from '../fabfile/registry.ts';
-import { isInterrupted } from '../ops/abort.ts';
+import { isInterrupted } from '../ops/command/abort.ts';
 import { events, type FabEvent } from '../report/events.ts';
 import { planBatches } from './batches.ts';
 import { budgetExceeded } from './budget.ts';

@@ -4,7 +4,7 @@ import { FabError, describeError } from '../errors.ts';
 import type { TaskArgs, TaskInvocation } from '../fabfile/args.ts';
 import type { RegisteredTask } from '../fabfile/registry.ts';
 import { parseHostString } from '../hosts/spec.ts';
-import { isInterrupted } from '../ops/abort.ts';
+import { isInterrupted } from '../ops/command/abort.ts';
 import { events, type FabEvent, type TaskStatus } from '../report/events.ts';
 import { MANY_HOSTS, keepYoungGenerationSmall } from '../util/young-generation.ts';
 import { concurrencyFor, hostsForTask, type CliTargets } from './plan.ts';

@@ -1,4 +1,4 @@
-import type { Result } from '../ops/result.ts';
+import type { Result } from '../ops/command/result.ts';
 
 /** Output levels that --hide/--show and hide()/show() switch (API.md). */
 export const OUTPUT_LEVELS = ['running', 'stdout', 'stderr', 'status', 'warnings', 'debug'] as const;

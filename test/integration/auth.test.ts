@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FabError } from '../../src/errors.ts';
-import { run } from '../../src/ops/run.ts';
+import { run } from '../../src/ops/command/run.ts';
 import { setSecretPrompts } from '../../src/ssh/credentials.ts';
 import { onHost, type Testbed } from '../support/remote.ts';
 import {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { env, execute, hide, run, sudo, task } from '../../src/index.ts';
 import { resetRunState, runTask } from '../../src/exec/runner.ts';
 import type { RegisteredTask } from '../../src/fabfile/registry.ts';
-import { interruptRun, isInterrupted, liveProcessCount, resetInterrupt } from '../../src/ops/abort.ts';
+import { interruptRun, isInterrupted, liveProcessCount, resetInterrupt } from '../../src/ops/command/abort.ts';
 import { events, type FabEvent } from '../../src/report/events.ts';
 import { RunRecorder } from '../../src/report/record.ts';
 import { processesMatching } from '../support/processes.ts';

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { FabError } from '../../src/errors.ts';
-import { run } from '../../src/ops/run.ts';
+import { run } from '../../src/ops/command/run.ts';
 import { parseKnownHosts } from '../../src/ssh/known-hosts.ts';
 import { onHost, type Testbed } from '../support/remote.ts';
 import { forwarder, freshHome, homeFile, hostBlock, literal, recording, testbedHosts, useSettings } from '../support/ssh-env.ts';

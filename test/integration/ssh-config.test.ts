@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { run } from '../../src/ops/run.ts';
+import { run } from '../../src/ops/command/run.ts';
 import { connectionFor } from '../../src/ssh/pool.ts';
 import { resolveTarget } from '../../src/ssh/target.ts';
 import { onHost, type Testbed } from '../support/remote.ts';

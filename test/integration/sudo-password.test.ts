@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, beforeEach, describe, it } from 'node:test';
 import { FabError, settings, sudo } from '../../src/index.ts';
-import { resetSudoPasswords } from '../../src/ops/sudo-password.ts';
+import { resetSudoPasswords } from '../../src/ops/sudo/sudo-password.ts';
 import { events, type FabEvent } from '../../src/report/events.ts';
 import { closePoolAfter, onHost, useTestbed, type Testbed } from '../support/remote.ts';
 

@@ -9,7 +9,7 @@ import { resetRunState, runTask } from '../../../src/exec/runner.ts';
 import type { RolloutFlags } from '../../../src/exec/rollout.ts';
 import type { RegisteredTask } from '../../../src/fabfile/registry.ts';
 import { task, type TaskOptions } from '../../../src/fabfile/tasks.ts';
-import { resetInterrupt } from '../../../src/ops/abort.ts';
+import { resetInterrupt } from '../../../src/ops/command/abort.ts';
 import { events, type FabEvent } from '../../../src/report/events.ts';
 import { RunRecorder } from '../../../src/report/record.ts';
 import { formatSummary } from '../../../src/report/summary.ts';

@@ -10,7 +10,7 @@ import { execute, LOCAL_ONLY, setExecuteRegistry } from '../../../src/exec/execu
 import { resetRunState, runPlan, runTask } from '../../../src/exec/runner.ts';
 import type { RegisteredTask } from '../../../src/fabfile/registry.ts';
 import { task, type TaskOptions } from '../../../src/fabfile/tasks.ts';
-import { resetInterrupt } from '../../../src/ops/abort.ts';
+import { resetInterrupt } from '../../../src/ops/command/abort.ts';
 import { events, type FabEvent } from '../../../src/report/events.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

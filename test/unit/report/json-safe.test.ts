@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsonSafe } from '../../../src/report/json-safe.ts';
-import { Result } from '../../../src/ops/result.ts';
+import { Result } from '../../../src/ops/command/result.ts';
 
 test('jsonSafe turns any task return value into something JSON.stringify writes faithfully', () => {
   const cyclic: Record<string, unknown> = { name: 'loop' };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { TransferProgress } from '../../../src/ops/progress.ts';
+import { TransferProgress } from '../../../src/ops/transfer/progress.ts';
 import { EventBus, events, type FabEvent } from '../../../src/report/events.ts';
 import { LineReporter } from '../../../src/report/lines.ts';
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { Result } from '../../../src/ops/result.ts';
+import { Result } from '../../../src/ops/command/result.ts';
 import { EventBus } from '../../../src/report/events.ts';
 import { LINE_PIECE, LineReporter } from '../../../src/report/lines.ts';
 import { LOG_LINE_PIECE, LogDirReporter } from '../../../src/report/logfile.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { Result } from '../../../src/ops/result.ts';
+import { Result } from '../../../src/ops/command/result.ts';
 import { EventBus, type FabEvent } from '../../../src/report/events.ts';
 import { runDocument } from '../../../src/report/json.ts';
 import { LineReporter } from '../../../src/report/lines.ts';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { localFileSystem } from '../../../src/hosts/glob.ts';
-import { globWord } from '../../../src/ops/sudo-scripts/index.ts';
+import { globWord } from '../../../src/ops/file-access/sudo-scripts/index.ts';
 import { hasGlobMagic, matchGlob, segmentRegex } from '../../../src/util/glob.ts';
 
 test('a segment pattern: * and ? stay inside the segment, [...] and [!...] are classes, \\ escapes', () => {

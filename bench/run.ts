@@ -14,7 +14,7 @@ import { BENCH_DIR, FAB_BIN, makeFixtures, removeFixtures, type Fixtures } from 
 import { loadAverage, machineNotes } from './machine.ts';
 import { ensurePythonFabric } from './python.ts';
 import { ANCHOR_LABELS, ensureAnchors, type AnchorName } from './anchors.ts';
-import { renderReport, type Row } from './report.ts';
+import { renderReport, renderTable, type Row } from './report.ts';
 import { startup } from './figures/startup.ts';
 import { oneCommand } from './figures/one-command.ts';
 import { perCommand } from './figures/per-command.ts';
@@ -88,6 +88,8 @@ try {
       const result = await figure(ctx);
       rows.push(...result.rows);
       notes.push(...result.notes);
+      // As each figure ends: a run stopped later (or too slow on a loaded machine) still leaves what it measured.
+      log(`${renderTable(result.rows)}\n${result.notes.map((note) => `- ${note}`).join('\n')}`);
     } catch (error) {
       // One broken figure must not cost the others: say so in the table and go on.
       failed = true;

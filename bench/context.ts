@@ -1,12 +1,15 @@
 // What every figure gets, and what it gives back.
+import { ANCHOR_LABELS, type AnchorName, type Anchors } from './anchors.ts';
 import type { Fixtures } from './fixtures.ts';
 import { median, pairedRatio, type Sample } from './harness.ts';
-import type { Row } from './report.ts';
+import type { AnchorCell, Check, Row } from './report.ts';
 
 export interface BenchContext {
   fx: Fixtures;
   /** Python Fabric importable: its variants run, else they are left out. */
   python: boolean;
+  /** Ansible, parallel-ssh, pyinfra: which could be installed (the others' cells say why not). */
+  anchors: Anchors;
   /** Fewer runs (a smoke test of the bench itself, not figures to quote). */
   quick: boolean;
   log: (line: string) => void;
@@ -42,3 +45,54 @@ export function compare(
 
 export const wall = (sample: Sample): number => sample.wallMs;
 export const cpu = (sample: Sample): number => sample.cpuMs;
+
+export type AnchorSamples = Partial<Record<AnchorName, Sample[]>>;
+
+/** interleave()'s `failures` for the variants that may fail without costing the figure. */
+export type AnchorFailures = Partial<Record<AnchorName | 'python', string>>;
+
+/**
+ * The anchors' cells of a row: each one's median and fabts ÷ it (round by round), 'not available' when it could not
+ * be installed, or `notRun` (why: 'not run: ...', 'failed: ...') when it has no figure. A run stopped at its cap is a lower bound: its cell
+ * says so, and fabts ÷ it is then an upper bound.
+ */
+export function anchorCells(
+  ctx: BenchContext,
+  fabts: Sample[],
+  samples: AnchorSamples,
+  metric: (sample: Sample) => number,
+  notRun: Partial<Record<AnchorName, string>> = {},
+): Partial<Record<AnchorName, AnchorCell>> {
+  const cells: Partial<Record<AnchorName, AnchorCell>> = {};
+  for (const name of Object.keys(ANCHOR_LABELS) as AnchorName[]) {
+    const list = samples[name];
+    if (!ctx.anchors[name].available) cells[name] = { text: 'not available' };
+    else if (list?.length) {
+      const capped = list.some((sample) => sample.capped);
+      cells[name] = { value: median(list.map(metric)), ratio: pairedRatio(fabts.map(metric), list.map(metric)), ...(capped ? { text: 'at least (stopped)' } : {}) };
+    } else cells[name] = { text: notRun[name] ?? 'not run' };
+  }
+  return cells;
+}
+
+/** `<= LIMITx ANCHOR`, when that anchor has a figure in this row. */
+export function anchorCheck(cells: Partial<Record<AnchorName, AnchorCell>>, name: AnchorName, limit: number): Check[] {
+  const ratio = cells[name]?.ratio;
+  return ratio === undefined || Number.isNaN(ratio) ? [] : [{ label: `<= ${limit}x ${ANCHOR_LABELS[name]}`, met: ratio <= limit }];
+}
+
+export const rssMiB = (sample: Sample): number => (sample.maxRssKiB ?? NaN) / 1024;
+
+/** The cells' reasons for anchors that failed in this figure. */
+export function failedCells(failures: Partial<Record<string, string>>): Partial<Record<AnchorName, string>> {
+  return Object.fromEntries(Object.entries(failures).filter(([, why]) => why !== undefined).map(([name, why]) => [name, `failed: ${why}`]));
+}
+
+/**
+ * A cap for a slow tool's run: `factor` times fabts' last wall time in the same round, within [floorMs, ceilingMs]
+ * (the whole bench must stay within 15 minutes). A run stopped at factor x fabts still decides a `<= 1/factor`
+ * target: fabts' ratio to it is at most that.
+ */
+export function capAfter(lastFabtsWallMs: () => number, factor: number, floorMs: number, ceilingMs = Infinity): () => number {
+  return () => Math.min(ceilingMs, Math.max(floorMs, factor * lastFabtsWallMs()));
+}

@@ -38,33 +38,7 @@ export function makeFixtures(tb: Testbed): Fixtures {
   fs.mkdirSync(home, { mode: 0o700 });
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', NO_COLOR: '1', PYTHONDONTWRITEBYTECODE: '1' };
 
-  // fabts shares one connection among aliases of the same user@host:port, so each alias spells the loopback address
-  // its own way (127.0.0.1, 127.0.0.01, 127.00.0.1 ...: getaddrinfo reads them all as 127.0.0.1) to be a connection
-  // of its own, as it is for ssh and Python Fabric. One HostKeyAlias names the sshd's key for every spelling.
-  const { port } = tb.hosts.direct;
-  const lines = ['# fabts bench: aliases h1 ... hN of the test bed sshd `direct`, each a separate connection', ''];
-  for (let i = 1; i <= MAX_ALIASES; i++) lines.push(`Host h${i}`, `  HostName ${loopbackSpelling(i)}`);
-  const knownHosts = path.join(dir, 'known_hosts');
-  fs.writeFileSync(knownHosts, `${HOST_KEY_ALIAS},[${HOST_KEY_ALIAS}]:${port} ${tb.hosts.direct.hostKey}\n`);
-  lines.push(
-    '',
-    'Host h*',
-    `  Port ${port}`,
-    `  User ${tb.user}`,
-    `  IdentityFile ${tb.keyPath}`,
-    '  IdentitiesOnly yes',
-    `  HostKeyAlias ${HOST_KEY_ALIAS}`,
-    `  UserKnownHostsFile ${knownHosts}`,
-    '  GlobalKnownHostsFile /dev/null',
-    '  StrictHostKeyChecking yes',
-    '  UpdateHostKeys no',
-    '  ControlMaster no',
-    '  ControlPath none',
-    '  LogLevel ERROR',
-    '',
-  );
-  const fanoutConfig = path.join(dir, 'fanout_ssh_config');
-  fs.writeFileSync(fanoutConfig, lines.join('\n'));
+  const fanoutConfig = writeAliasConfig(dir, 'fanout_ssh_config', tb, tb.hosts.direct.port, MAX_ALIASES);
   const aliases = (count: number) => Array.from({ length: count }, (_, i) => `h${i + 1}`);
   const aliasFile = (count: number) => {
     const file = path.join(dir, `aliases-${count}.txt`);
@@ -83,6 +57,39 @@ export function makeFixtures(tb: Testbed): Fixtures {
 }
 
 const HOST_KEY_ALIAS = 'fabts-bench-direct';
+
+/**
+ * An ssh_config naming h1 ... hCOUNT, each an alias of the sshd on `port` (the test bed's `direct`, or one the bench
+ * starts with direct's host key). fabts shares one connection among aliases of the same user@host:port, so each alias
+ * spells the loopback address its own way (127.0.0.1, 127.0.0.01, 127.00.0.1 ...: getaddrinfo reads them all as
+ * 127.0.0.1) to be a connection of its own, as it is for ssh and Python Fabric. One HostKeyAlias names the key.
+ */
+export function writeAliasConfig(dir: string, name: string, tb: Testbed, port: number, count: number): string {
+  const lines = [`# fabts bench: aliases h1 ... h${count} of the sshd on port ${port}, each a separate connection`, ''];
+  for (let i = 1; i <= count; i++) lines.push(`Host h${i}`, `  HostName ${loopbackSpelling(i)}`);
+  const knownHosts = path.join(dir, `known_hosts-${port}`);
+  fs.writeFileSync(knownHosts, `${HOST_KEY_ALIAS},[${HOST_KEY_ALIAS}]:${port} ${tb.hosts.direct.hostKey}\n`);
+  lines.push(
+    '',
+    'Host h*',
+    `  Port ${port}`,
+    `  User ${tb.user}`,
+    `  IdentityFile ${tb.keyPath}`,
+    '  IdentitiesOnly yes',
+    `  HostKeyAlias ${HOST_KEY_ALIAS}`,
+    `  UserKnownHostsFile ${knownHosts}`,
+    '  GlobalKnownHostsFile /dev/null',
+    '  StrictHostKeyChecking yes',
+    '  UpdateHostKeys no',
+    '  ControlMaster no',
+    '  ControlPath none',
+    '  LogLevel ERROR',
+    '',
+  );
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, lines.join('\n'));
+  return file;
+}
 
 /** The i-th spelling of 127.0.0.1 (i from 1): leading zeros in the last three parts, which inet_aton ignores. */
 function loopbackSpelling(i: number): string {

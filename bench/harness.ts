@@ -3,6 +3,9 @@
 // waited-for children: xargs' ssh processes, fab's own threads). Runs are interleaved A B A B ... so that
 // load from other work on the machine falls on every variant alike; ratios are taken round by round.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PYTHON, PYTHON_DIR } from './fixtures.ts';
 
 export interface Command {
   argv: string[];
@@ -10,6 +13,14 @@ export interface Command {
   env?: NodeJS.ProcessEnv;
   /** Give up after this long (ms); the run then fails. */
   timeoutMs?: number;
+  /**
+   * Measure through bench/python/rusage.py instead of bash's `times`: adds the peak RSS (of the largest process in
+   * the tree), counts processes the command left in the background (then stops them), and times the command from
+   * its exec, so the wrapper's start is left out.
+   */
+  rusage?: boolean;
+  /** With `rusage`: stop the command after this long (ms) and resolve with `capped` (its wall time a lower bound). */
+  capMs?: number;
 }
 
 export interface Sample {
@@ -18,10 +29,19 @@ export interface Sample {
   cpuMs: number;
   stdout: string;
   stderr: string;
+  /** Largest RSS of any one process of the tree, when measured with `rusage`. */
+  maxRssKiB?: number;
+  /** Processes the command left running (stopped and counted), when measured with `rusage`. */
+  leftovers?: number;
+  /** Stopped at `capMs`: wallMs and cpuMs are what it had used by then. */
+  capped?: boolean;
+  /** CPU the server's sshd (its listener and every per-connection process it reaped) used during the run. */
+  serverCpuMs?: number;
 }
 
 // "$@" runs the command untouched (no quoting); `times` goes to fd 3 so stdout stays the command's own.
 const WRAPPER = '"$@"; status=$?; times >&3; exit $status';
+const RUSAGE_WRAPPER = path.join(PYTHON_DIR, 'rusage.py');
 
 function parseTimes(text: string): number {
   // Second line: children's user and system time, e.g. "0m0.012s 0m0.004s".
@@ -35,7 +55,9 @@ function parseTimes(text: string): number {
 export function measure(command: Command, during?: () => void): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('/bin/bash', ['-c', WRAPPER, 'bench', ...command.argv], {
+    const cap = command.capMs ? ['--cap', String(command.capMs / 1000)] : [];
+    const wrapper = command.rusage ? [PYTHON, RUSAGE_WRAPPER, ...cap] : ['/bin/bash', '-c', WRAPPER, 'bench'];
+    const child = spawn(wrapper[0]!, [...wrapper.slice(1), ...command.argv], {
       cwd: command.cwd,
       env: command.env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
@@ -56,6 +78,10 @@ export function measure(command: Command, during?: () => void): Promise<Sample> 
         return reject(new Error(`${command.argv.slice(0, 4).join(' ')} ... exited with ${signal ?? code}:\n${tail}`));
       }
       try {
+        if (command.rusage) {
+          const usage = JSON.parse(chunks.times) as Pick<Sample, 'wallMs' | 'cpuMs' | 'maxRssKiB' | 'leftovers' | 'capped'>;
+          return resolve({ ...usage, stdout: chunks.stdout, stderr: chunks.stderr });
+        }
         resolve({ wallMs, cpuMs: parseTimes(chunks.times), stdout: chunks.stdout, stderr: chunks.stderr });
       } catch (error) {
         reject(error);
@@ -78,6 +104,11 @@ export async function interleave<K extends string, S>(
     warmup?: boolean;
     /** Fewer runs for a slow variant: it takes part in the first recorded rounds only, with no warm-up run. */
     runsOf?: Partial<Record<K, number>>;
+    /**
+     * Variants whose failure must not cost the figure (an anchor timing out on a loaded machine): a failed one is
+     * run no more, and its first error is put here (the row then says why its cell is empty).
+     */
+    failures?: Partial<Record<string, string>>;
   } = {},
 ): Promise<Record<K, S[]>> {
   const names = (Object.keys(variants) as K[]).filter((name) => variants[name] !== undefined);
@@ -88,7 +119,16 @@ export async function interleave<K extends string, S>(
       const recorded = round - warmup;
       const limit = options.runsOf?.[name];
       if (recorded >= Math.min(runs, limit ?? runs) || (limit !== undefined && recorded < 0)) continue;
-      const sample = await variants[name]!();
+      const { failures } = options;
+      if (failures?.[name] !== undefined) continue;
+      let sample: S;
+      try {
+        sample = await variants[name]!();
+      } catch (error) {
+        if (!failures || !(name in failures)) throw error;
+        failures[name] = String((error as Error).message).split('\n').filter(Boolean).slice(-1)[0] ?? 'failed';
+        continue;
+      }
       if (recorded >= 0) samples[name].push(sample);
     }
   }
@@ -113,4 +153,20 @@ export function benchJson<T>(stdout: string): T {
   const line = stdout.split('\n').find((l) => l.startsWith('BENCH '));
   if (!line) throw new Error(`no BENCH line in the output:\n${stdout.slice(-500)}`);
   return JSON.parse(line.slice('BENCH '.length)) as T;
+}
+
+/** CPU of a process and of the children it has reaped (utime + stime + cutime + cstime), in ms. */
+export function treeCpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14-17 of proc(5), counted from the state (field 3) here; clock ticks of 10 ms (USER_HZ 100 on Linux).
+  return fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) * 10;
+}
+
+/** Runs `run` and adds what the sshd listener `pid` used meanwhile (after its connections have ended and been reaped). */
+export async function withServerCpu(pid: number, run: () => Promise<Sample>): Promise<Sample> {
+  const before = treeCpuMs(pid);
+  const sample = await run();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return { ...sample, serverCpuMs: treeCpuMs(pid) - before };
 }

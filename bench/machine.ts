@@ -17,6 +17,8 @@ export interface MachineNotes {
   ssh2Native: boolean;
   openssh: string;
   pythonFabric: string;
+  /** One line per anchor: 'Ansible: ansible [core 2.14.18] (Debian ansible-core); settings ...'. */
+  anchors?: string[];
 }
 
 const require = createRequire(import.meta.url);

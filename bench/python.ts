@@ -1,6 +1,7 @@
 // Python Fabric 2 from Debian (python3-fabric): installed when missing. Without it the bench still runs,
 // with the Python column empty. Debian's package gives the module only: `/usr/bin/python3 -m fabric` is its `fab`.
 import { spawnSync } from 'node:child_process';
+import { aptInstall } from './apt.ts';
 import { PYTHON } from './fixtures.ts';
 
 export interface PythonFabric {
@@ -16,21 +17,9 @@ function probe(): PythonFabric | undefined {
   return { available: true, description: `Fabric ${fabric}, paramiko ${paramiko} (${PYTHON})` };
 }
 
-function aptInstall(log: (line: string) => void): string {
-  const install = () => spawnSync('apt-get', ['install', '-y', '-q', 'python3-fabric'], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  log('python3-fabric is missing: apt-get install -y python3-fabric');
-  let out = install();
-  if (out.status !== 0) {
-    log('apt-get install failed; apt-get update, then once more');
-    spawnSync('apt-get', ['update', '-q'], { encoding: 'utf8' });
-    out = install();
-  }
-  return out.status === 0 ? '' : (out.stderr || out.stdout || String(out.error ?? '')).trim().split('\n').slice(-1)[0] ?? 'failed';
-}
-
 export function ensurePythonFabric(log: (line: string) => void): PythonFabric {
   const found = probe();
   if (found) return found;
-  const failure = aptInstall(log);
+  const failure = aptInstall('python3-fabric', log);
   return probe() ?? { available: false, description: `not available (apt-get install -y python3-fabric: ${failure || 'installed, but fabric does not import'})` };
 }

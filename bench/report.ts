@@ -1,5 +1,6 @@
 // The results table: one row per figure, the three tools side by side, ratios (fabts ÷ other, the median of
 // round-by-round ratios), the target and whether this run met it. Rendered as Markdown for the terminal and RESULTS.md.
+import { ANCHOR_LABELS, type AnchorName } from './anchors.ts';
 import type { MachineNotes } from './machine.ts';
 
 export type Unit = 'ms' | 's' | 'KiB' | 'MiB' | 'conn' | 'MiB/s';
@@ -20,6 +21,30 @@ export interface Row {
   note?: string;
   /** Not measured in this run: the reason (e.g. the feature is not on main yet). */
   pending?: string;
+  /** Ansible, parallel-ssh, pyinfra: their figure and fabts ÷ it, or why there is none ('not available', 'not run'). */
+  anchors?: Partial<Record<AnchorName, AnchorCell>>;
+  /** Several targets on one figure (each counted on its own): the row is met when all are. */
+  checks?: Check[];
+}
+
+export interface AnchorCell {
+  value?: number;
+  ratio?: number;
+  /** Shown instead of a figure, or after it (e.g. 'at least: stopped after 120 s'). */
+  text?: string;
+}
+
+export interface Check {
+  /** '<= 0.2x Ansible' */
+  label: string;
+  met: boolean;
+}
+
+/** A row's targets, one per check (a row with `target` and `met` alone is one). */
+export function targetsOf(row: Row): Check[] {
+  if (row.pending || !row.target) return [];
+  if (row.checks) return row.checks;
+  return row.met === undefined ? [] : [{ label: row.target, met: row.met }];
 }
 
 export interface Report {
@@ -42,12 +67,25 @@ function formatRatio(ratio: number | undefined): string {
 
 function verdict(row: Row): string {
   if (row.pending) return 'pending';
+  if (row.checks) {
+    const missed = row.checks.filter((check) => !check.met);
+    return missed.length ? `**missed**: ${missed.map((check) => check.label).join(', ')}` : 'met';
+  }
   if (row.met === undefined) return row.target ? '?' : '';
   return row.met ? 'met' : '**missed**';
 }
 
+function formatAnchor(cell: AnchorCell | undefined, unit: Unit): string {
+  if (!cell) return '–';
+  if (cell.value === undefined) return cell.text ?? '–';
+  const ratio = cell.ratio === undefined || Number.isNaN(cell.ratio) ? '' : ` (${formatRatio(cell.ratio)})`;
+  return `${formatValue(cell.value, unit)}${ratio}${cell.text ? ` ${cell.text}` : ''}`;
+}
+
+const ANCHORS = Object.keys(ANCHOR_LABELS) as AnchorName[];
+
 export function renderTable(rows: Row[]): string {
-  const header = ['Figure', 'fabts', 'OpenSSH', 'Python Fabric', 'fabts ÷ OpenSSH', 'fabts ÷ Python', 'Target', 'Met'];
+  const header = ['Figure', 'fabts', 'OpenSSH', 'Python Fabric', ...ANCHORS.map((name) => `${ANCHOR_LABELS[name]} (fabts ÷ it)`), 'fabts ÷ OpenSSH', 'fabts ÷ Python', 'Target', 'Met'];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   let section = '';
   for (const row of rows) {
@@ -56,12 +94,13 @@ export function renderTable(rows: Row[]): string {
       lines.push(`| **${section}** |${' |'.repeat(header.length - 1)}`);
     }
     const cells = row.pending
-      ? [row.figure, `pending: ${row.pending}`, '', '', '', '', row.target ?? '', verdict(row)]
+      ? [row.figure, `pending: ${row.pending}`, '', '', ...ANCHORS.map(() => ''), '', '', row.target ?? '', verdict(row)]
       : [
           row.note ? `${row.figure} (${row.note})` : row.figure,
           formatValue(row.fabts, row.unit),
           formatValue(row.openssh, row.unit),
           formatValue(row.python, row.unit),
+          ...ANCHORS.map((name) => formatAnchor(row.anchors?.[name], row.unit)),
           formatRatio(row.ratioOpenssh),
           formatRatio(row.ratioPython),
           row.target ?? '',
@@ -74,8 +113,8 @@ export function renderTable(rows: Row[]): string {
 
 export function renderReport(report: Report): string {
   const m = report.machine;
-  const targets = report.rows.filter((row) => row.target && !row.pending);
-  const missed = targets.filter((row) => row.met === false);
+  const targets = report.rows.flatMap((row) => targetsOf(row).map((check) => ({ row, check })));
+  const missed = targets.filter(({ check }) => !check.met);
   return [
     '# fabts benchmark results',
     '',
@@ -89,12 +128,13 @@ export function renderReport(report: Report): string {
     `- ${m.memory}; ${m.os}`,
     `- Node.js ${m.node}; ssh2 ${m.ssh2} with its native crypto addon ${m.ssh2Native ? 'built (bindingAvailable = true)' : '**not built** (bindingAvailable = false: pure-JS ciphers)'}`,
     `- ${m.openssh}; Python Fabric: ${m.pythonFabric}`,
+    ...(m.anchors ?? []).map((line) => `- ${line}`),
     '',
     '## Figures',
     '',
     renderTable(report.rows),
     '',
-    `Targets met: ${targets.length - missed.length} of ${targets.length}${missed.length ? `; missed: ${missed.map((row) => `${row.section} / ${row.figure}`).join('; ')}` : ''}.`,
+    `Targets met: ${targets.length - missed.length} of ${targets.length}${missed.length ? `; missed: ${missed.map(({ row, check }) => `${row.section} / ${row.figure}: ${check.label}`).join('; ')}` : ''}.`,
     '',
     '## Notes',
     '',

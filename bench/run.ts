@@ -13,17 +13,19 @@ import type { BenchContext, Figure } from './context.ts';
 import { BENCH_DIR, FAB_BIN, makeFixtures, removeFixtures, type Fixtures } from './fixtures.ts';
 import { loadAverage, machineNotes } from './machine.ts';
 import { ensurePythonFabric } from './python.ts';
-import { renderReport, type Row } from './report.ts';
+import { ANCHOR_LABELS, ensureAnchors, type AnchorName } from './anchors.ts';
+import { renderReport, renderTable, type Row } from './report.ts';
 import { startup } from './figures/startup.ts';
 import { oneCommand } from './figures/one-command.ts';
 import { perCommand } from './figures/per-command.ts';
 import { fanout } from './figures/fanout.ts';
+import { thousand } from './figures/thousand.ts';
 import { bastion } from './figures/bastion.ts';
 import { sftp } from './figures/sftp.ts';
 import { memory } from './figures/memory.ts';
 import { serve } from './figures/serve.ts';
 
-const FIGURES: Record<string, Figure> = { startup, oneCommand, perCommand, fanout, bastion, sftp, memory, serve };
+const FIGURES: Record<string, Figure> = { startup, oneCommand, perCommand, fanout, thousand, bastion, sftp, memory, serve };
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -44,7 +46,9 @@ if (!fs.existsSync(FAB_BIN)) {
 const started = performance.now();
 const python = ensurePythonFabric(log);
 if (!python.available) log(`bench: Python Fabric ${python.description}; its column stays empty`);
+const anchors = ensureAnchors(log);
 const machine = machineNotes(python.description);
+machine.anchors = (Object.keys(ANCHOR_LABELS) as AnchorName[]).map((name) => `${ANCHOR_LABELS[name]}: ${anchors[name].description}`);
 
 let tb: Testbed | undefined;
 let ownTestbed = false;
@@ -56,7 +60,11 @@ const cleanup = () => {
   tb = undefined;
 };
 process.on('exit', cleanup);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => process.exit(130));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.on(signal, () => {
+    log(`bench: stopped by ${signal}`);
+    process.exit(130);
+  });
 
 const rows: Row[] = [];
 const notes: string[] = [];
@@ -71,7 +79,7 @@ try {
     log(`bench: test bed up (${tb.dir})`);
   }
   fixtures = makeFixtures(tb);
-  const ctx: BenchContext = { fx: fixtures, python: python.available, quick, log };
+  const ctx: BenchContext = { fx: fixtures, python: python.available, anchors, quick, log };
   for (const [name, figure] of Object.entries(FIGURES)) {
     if (only && !only.includes(name)) continue;
     const t0 = performance.now();
@@ -80,6 +88,8 @@ try {
       const result = await figure(ctx);
       rows.push(...result.rows);
       notes.push(...result.notes);
+      // As each figure ends: a run stopped later (or too slow on a loaded machine) still leaves what it measured.
+      log(`${renderTable(result.rows)}\n${result.notes.map((note) => `- ${note}`).join('\n')}`);
     } catch (error) {
       // One broken figure must not cost the others: say so in the table and go on.
       failed = true;

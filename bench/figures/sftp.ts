@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { compare, cpu, runs, wall, type BenchContext, type FigureResult } from '../context.ts';
+import { ansible, parallelScp, type Target } from '../anchor-runs.ts';
+import { anchorCells, compare, cpu, runs, wall, type AnchorSamples, type BenchContext, type FigureResult } from '../context.ts';
 import { fab, python, TASKS_FABFILE, type Fixtures } from '../fixtures.ts';
 import { benchJson, interleave, measure, type Sample } from '../harness.ts';
 import type { Row } from '../report.ts';
@@ -17,6 +18,8 @@ const TREE = { dirs: 20, filesPerDir: 100 };
 /** Runs of fabts and sftp per figure; Python's 512 MiB put is slow (paramiko), so it runs fewer. */
 const ROUNDS = 5;
 const PYTHON_ROUNDS = { put: 2, get: 3, tree: 1 };
+/** Ansible's copy (checksums on both sides, then a Python module moves the file into place) is slow too. */
+const ANCHOR_ROUNDS = 2;
 
 interface Setup {
   bigLocal: string;
@@ -116,6 +119,7 @@ export async function sftp(ctx: BenchContext): Promise<FigureResult> {
       sftpLine: (to: string) => string,
       pythonArgs: (to: string) => [mode: string, src: string, dst: string],
       pythonRounds: number,
+      anchorRuns: { ansible?: (to: string) => Promise<Sample>; pssh?: (to: string) => Promise<Sample> } = {},
     ) => {
       const run = (tool: string, argv: (to: string) => string[]) => () => {
         const to = where(tool);
@@ -131,20 +135,35 @@ export async function sftp(ctx: BenchContext): Promise<FigureResult> {
                 return pythonRun(pythonTransfer(...pythonArgs(to)), to);
               }
             : undefined,
-        },
+          ...Object.fromEntries(
+            Object.entries(anchorRuns).map(([name, go]) => [
+              name,
+              () => {
+                const to = where(name);
+                return thenRemove(to, () => go(to));
+              },
+            ]),
+          ),
+        } as Record<'fabts' | 'openssh' | 'python' | 'ansible' | 'pssh', (() => Promise<Sample>) | undefined>,
         runs(ctx, ROUNDS),
-        { runsOf: { python: runs(ctx, pythonRounds) } },
+        { runsOf: { python: runs(ctx, pythonRounds), ansible: runs(ctx, ANCHOR_ROUNDS), pssh: runs(ctx, ANCHOR_ROUNDS) } },
       );
     };
     const remotePath = (name: string) => (tool: string) => path.join(setup.remoteDir, unique(`${name}-${tool}`));
 
     ctx.log(`  ${SIZE_MIB} MiB put`);
+    const direct: Target = { config, hosts: ['direct'], port: fx.tb.hosts.direct.port };
+    const { anchors } = ctx;
     const puts = await compareTools(
       remotePath('put'),
       (to) => `upload:local=${setup.bigLocal},remote=${to}`,
       (to) => `put ${setup.bigLocal} ${to}`,
       (to) => ['put', setup.bigLocal, to],
       PYTHON_ROUNDS.put,
+      {
+        ...(anchors.ansible.available ? { ansible: (to: string) => ansible(fx, anchors, direct, 'copy', `src=${setup.bigLocal} dest=${to}`, timeout) } : {}),
+        ...(anchors.pssh.available ? { pssh: (to: string) => parallelScp(fx, anchors, direct, setup.bigLocal, to, timeout) } : {}),
+      },
     );
     ctx.log(`  ${SIZE_MIB} MiB get`);
     const gets = await compareTools(
@@ -167,11 +186,12 @@ export async function sftp(ctx: BenchContext): Promise<FigureResult> {
     const mibPerS = (sample: Sample) => SIZE_MIB / (sample.wallMs / 1000);
     const section = `SFTP (OpenSSH = sftp -c ${CIPHER}; Python = Fabric's Connection.put/get)`;
     const put = compare(puts, mibPerS);
+    const putAnchors = (metric: (sample: Sample) => number) => anchorCells(ctx, puts.fabts, puts as AnchorSamples, metric, { pyinfra: 'fan-out only' });
     const get = compare(gets, mibPerS);
     const tree = compare(trees, wall);
     const rows: Row[] = [
-      { section, figure: `${SIZE_MIB} MiB put: throughput`, unit: 'MiB/s', ...put, target: '>= 1.0x OpenSSH, >= 10x Python put', met: put.ratioOpenssh! >= 1.0 && (put.ratioPython ?? Infinity) >= 10 },
-      { section, figure: `${SIZE_MIB} MiB put: client CPU`, unit: 'ms', ...compare(puts, cpu) },
+      { section, figure: `${SIZE_MIB} MiB put: throughput`, unit: 'MiB/s', ...put, anchors: putAnchors(mibPerS), target: '>= 1.0x OpenSSH, >= 10x Python put', met: put.ratioOpenssh! >= 1.0 && (put.ratioPython ?? Infinity) >= 10 },
+      { section, figure: `${SIZE_MIB} MiB put: client CPU`, unit: 'ms', ...compare(puts, cpu), anchors: putAnchors(cpu) },
       { section, figure: `${SIZE_MIB} MiB get: throughput`, unit: 'MiB/s', ...get, target: '>= 1.0x OpenSSH', met: get.ratioOpenssh! >= 1.0 },
       { section, figure: `${SIZE_MIB} MiB get: client CPU`, unit: 'ms', ...compare(gets, cpu) },
       { section, figure: `directory of ${files} small files, put: wall`, note: 'OpenSSH = sftp put -r; Python = a put per file', unit: 'ms', ...tree, target: '<= 1.0x sftp -r', met: tree.ratioOpenssh! <= 1.0 },
@@ -192,6 +212,9 @@ export async function sftp(ctx: BenchContext): Promise<FigureResult> {
           'JavaScript per SSH packet (32 KiB each way: the most sshd takes on a session channel, and the most ssh2 accepts) and the ' +
           'AES-GCM of its native addon. fabts\' bulk path allocates nothing per request or packet (docs/performance.md): before it, ' +
           'V8\'s collections of those buffers were most of the CPU, and put/get were 0.8x/0.6x of sftp.',
+        `SFTP put, anchors: Ansible \`-m copy\` (${puts.ansible?.length ?? 0} runs; pipelining, ControlPersist; it checksums the ` +
+          'file on both sides and moves it into place with a Python module on the host, and its ssh picks its own cipher) and ' +
+          `\`parallel-scp\` to the one host (${puts.pssh?.length ?? 0} runs; scp over SFTP), both measured through bench/python/rusage.py.`,
         'SFTP directory: Fabric 2 has no recursive put, so its figure is what a Fabric 2 user writes: one Connection.put per file ' +
           '(and an SFTP mkdir per directory) over one connection; fabts moves 8 files at once over its one SFTP session, sftp -r one at a time.',
       ],

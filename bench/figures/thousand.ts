@@ -1,0 +1,153 @@
+// 1,000 hosts: `true`, then 10 sequential commands, on 1,000 aliases of one sshd the bench starts for this figure
+// (the test bed's `direct` config and host key, MaxStartups raised to 2,000, descriptors to the hard limit: the test bed's
+// own sshd stops taking new connections at 1,000 unauthenticated ones). Wall, client CPU (the whole process tree)
+// and peak RSS (the largest process of the tree) of each tool, few rounds: a round of every tool takes minutes.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { startSshd } from '../../test/support/sshd.ts';
+import { ansible, parallelSsh, pyinfra, type Target } from '../anchor-runs.ts';
+import { anchorCells, anchorCheck, capAfter, compare, failedCells, type AnchorFailures, type AnchorSamples, cpu, rssMiB, runs, wall, type BenchContext, type FigureResult } from '../context.ts';
+import { fab, python, TASKS_FABFILE, writeAliasConfig } from '../fixtures.ts';
+import { interleave, measure, withServerCpu, type Sample, type Variant } from '../harness.ts';
+import type { Check, Row } from '../report.ts';
+import { oneConnectionPerHost } from './fanout.ts';
+
+const HOSTS = 1000;
+
+function hardLimit(): string {
+  return spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim();
+}
+const COMMANDS = 10;
+/**
+ * fab: 2 rounds (1 for 10 commands); xargs-ssh, parallel-ssh, Python Fabric and Ansible: one run each (a run of each
+ * takes minutes on 2 cores), stopped if still going at 6x fab's wall time in the same round (30 s to 120 s): its
+ * figures are then lower bounds and fab's ratio to it at most 0.17x, which still decides a <= 0.2x target.
+ */
+const ROUNDS = 2;
+const CAP_FACTOR = 6;
+const CAP_FLOOR_MS = 30_000;
+const CAP_CEILING_MS = 120_000;
+/** Python Fabric has no target here: its 10-command run gets a minute at most. */
+const PYTHON_TEN_CAP_MS = 60_000;
+
+export async function thousand(ctx: BenchContext): Promise<FigureResult> {
+  const { fx, anchors } = ctx;
+  const count = ctx.quick ? 100 : HOSTS;
+  // Its descriptor limit raised to the hard limit (a login's soft 1,024 is too few for 1,000 connections).
+  const sshd = await startSshd(fx.tb, { configLines: ['MaxStartups 2000:30:2000'], wrap: ['sh', '-c', 'ulimit -n "$(ulimit -Hn)" && exec "$@"', 'sh'] });
+  try {
+    const config = writeAliasConfig(fx.dir, 'thousand_ssh_config', fx.tb, sshd.port, count);
+    const log = path.join(fx.tb.dir, 'logs', `extra-${sshd.port}.log`);
+    const hosts = fx.aliases(count);
+    const target: Target = { config, hosts, port: sshd.port };
+    const { env } = fx;
+    const rusage = true;
+    let fabWall = 0;
+    const cap = capAfter(() => fabWall, CAP_FACTOR, CAP_FLOOR_MS, CAP_CEILING_MS);
+    const fabRun = (...args: string[]) => async () => {
+      const sample = await oneConnectionPerHost(log, count, 'fab', () =>
+        measure({ argv: fab('-F', config, '-H', hosts.join(','), '-P', ...args), cwd: fx.dir, env, rusage, timeoutMs: 300_000 }),
+      );
+      fabWall = sample.wallMs;
+      return sample;
+    };
+    const capped = () => ({ rusage, capMs: cap(), timeoutMs: cap() + 60_000 });
+    const failures: AnchorFailures = { python: undefined, ansible: undefined, pssh: undefined, pyinfra: undefined };
+    const failuresTen: AnchorFailures = { python: undefined };
+    // Every run also reads the sshd's CPU: the host's share of each connection, the floor under every tool's wall time.
+    const server = <K extends string>(variants: Record<K, Variant<Sample> | undefined>) =>
+      Object.fromEntries(Object.entries(variants).map(([name, run]) => [name, run && (() => withServerCpu(sshd.pid, run as Variant<Sample>))])) as Record<K, Variant<Sample> | undefined>;
+    const one = { openssh: 1, pssh: 1, ansible: 1, pyinfra: 1, python: 1 };
+
+    ctx.log(`  ${count} hosts: true`);
+    const trues = await interleave(
+      server({
+        fabts: fabRun('--hide', 'running,status', '--', 'true'),
+        openssh: () => measure({ argv: ['xargs', '-a', fx.aliasFile(count), '-P', String(count), '-I{}', 'ssh', '-F', config, '{}', 'true'], cwd: fx.dir, env, rusage, timeoutMs: 300_000 }),
+        pssh: anchors.pssh.available ? () => parallelSsh(fx, anchors, target, 'true', cap()) : undefined,
+        python: ctx.python ? () => measure({ argv: python('group.py', config, '1', ...hosts), cwd: fx.dir, env, ...capped() }) : undefined,
+        ansible: anchors.ansible.available ? () => ansible(fx, anchors, target, 'command', 'true', cap()) : undefined,
+        pyinfra: anchors.pyinfra.available ? () => pyinfra(fx, anchors, target, 'true', cap()) : undefined,
+      }),
+      runs(ctx, ROUNDS),
+      { warmup: false, runsOf: one, failures },
+    );
+
+    // A shell user's tuned equivalent of fab's one connection per host: ControlMaster auto, so each host's first ssh
+    // becomes the master and the other nine are multiplexed over it (it would linger 60 s: rusage.py stops it when xargs is done).
+    const loop = `for i in $(seq ${COMMANDS}); do ssh -F '${config}' -o ControlMaster=auto -o 'ControlPath=${fx.dir}/cm-%n' -o ControlPersist=60 "$1" true || exit 1; done`;
+    ctx.log(`  ${count} hosts: ${COMMANDS} sequential commands`);
+    const tens = await interleave(
+      server({
+        fabts: fabRun('-f', TASKS_FABFILE, `repeat:n=${COMMANDS}`),
+        openssh: () => measure({ argv: ['xargs', '-a', fx.aliasFile(count), '-P', String(count), '-n', '1', 'sh', '-c', loop, 'sh'], cwd: fx.dir, env, rusage, timeoutMs: 300_000 }),
+        python: ctx.python
+          ? () => measure({ argv: python('group.py', config, String(COMMANDS), ...hosts), cwd: fx.dir, env, rusage, capMs: PYTHON_TEN_CAP_MS, timeoutMs: PYTHON_TEN_CAP_MS + 60_000 })
+          : undefined,
+      }),
+      1,
+      { warmup: false, failures: failuresTen },
+    );
+
+    const section = `${count} hosts at once, each alias a connection to one sshd (OpenSSH = xargs -P ${count} ssh; Python = ThreadingGroup)`;
+    const notRunTen = {
+      ansible: `not run: ${COMMANDS} tasks x ${count} hosts (see notes)`,
+      pssh: `not run: ${COMMANDS} parallel-ssh calls = ${COMMANDS * count} connections`,
+      pyinfra: 'not run (see notes)',
+      ...failedCells(failuresTen),
+    };
+    const rows: Row[] = [];
+    const perHost = (sample: Sample) => (sample.serverCpuMs ?? NaN) / count;
+    type Samples = { fabts: Sample[]; openssh?: Sample[]; python?: Sample[] } & AnchorSamples;
+    const add = (what: string, samples: Samples, notRun: Partial<Record<'ansible' | 'pssh' | 'pyinfra', string>>, withTargets: boolean) => {
+      const walls = compare(samples, wall);
+      const cpus = compare(samples, cpu);
+      const rss = compare(samples, rssMiB);
+      const cells = (metric: (s: Sample) => number) => anchorCells(ctx, samples.fabts, samples, metric, notRun);
+      const [anchorWalls, anchorCpus, anchorRss] = [cells(wall), cells(cpu), cells(rssMiB)];
+      const row = (figure: string, unit: Row['unit'], values: ReturnType<typeof compare>, anchorsOf: typeof anchorWalls, checks: Check[]): Row => ({
+        section,
+        figure: `${what}: ${figure}`,
+        unit,
+        ...values,
+        anchors: anchorsOf,
+        ...(checks.length ? { target: checks.map((c) => c.label).join(', '), checks } : {}),
+      });
+      rows.push(
+        row('wall', 'ms', walls, anchorWalls, withTargets ? [{ label: '<= 0.3x xargs-ssh', met: walls.ratioOpenssh! <= 0.3 }, ...anchorCheck(anchorWalls, 'ansible', 0.2), ...anchorCheck(anchorWalls, 'pyinfra', 0.2), ...anchorCheck(anchorWalls, 'pssh', 0.5)] : []),
+        row('client CPU', 'ms', cpus, anchorCpus, withTargets ? [{ label: '<= 0.1x xargs-ssh', met: cpus.ratioOpenssh! <= 0.1 }, ...anchorCheck(anchorCpus, 'ansible', 0.2), ...anchorCheck(anchorCpus, 'pyinfra', 0.2), ...anchorCheck(anchorCpus, 'pssh', 0.5)] : []),
+        row('peak RSS (largest process)', 'MiB', rss, anchorRss, [{ label: '<= 150 MiB', met: rss.fabts! <= 150 }]),
+        row('sshd CPU per host (server side, for reference)', 'ms', compare(samples, perHost), cells(perHost), []),
+      );
+    };
+    add('`true`', trues, failedCells(failures), true);
+    add(`${COMMANDS} sequential commands`, tens, notRunTen, true);
+    const cappedNote = (name: string, list: Sample[] | undefined) => {
+      const stopped = list?.find((s) => s.capped);
+      return stopped ? `${name} was stopped after ${(stopped.wallMs / 1000).toFixed(0)} s (its figures are lower bounds, fab's ratios to it upper bounds). ` : '';
+    };
+    const failedNote = Object.entries({ ...failures, ...failuresTen })
+      .filter(([, why]) => why)
+      .map(([name, why]) => `${name} failed (${why}). `)
+      .join('');
+    return {
+      rows,
+      notes: [
+        `${count} hosts: one sshd started by the bench (the test bed's \`direct\` config and key, MaxStartups 2000:30:2000, ` +
+          `descriptors up to the hard limit, ${hardLimit()}); every tool measured through bench/python/rusage.py: CPU of the whole process tree, ` +
+          'peak RSS of its largest process (fab is one process; xargs, parallel-ssh and Ansible run one ssh or worker per host, ' +
+          'so their total memory is many times the figure; the wrapper\'s own ~14 MiB is the floor). ' +
+          `Runs of \`true\`: fab ${trues.fabts.length}, every other tool 1 (with fab's first); of ${COMMANDS} commands: 1 each. Python Fabric, ` +
+          `Ansible and parallel-ssh are stopped if still going at ${CAP_FACTOR}x fab's wall time in the same round. ` +
+          `${cappedNote('Ansible', trues.ansible)}${cappedNote('parallel-ssh', trues.pssh)}${cappedNote('Python Fabric (`true`)', trues.python)}${cappedNote(`Python Fabric (${COMMANDS} commands)`, tens.python)}${failedNote}`,
+        `${count} hosts, ${COMMANDS} commands: fab runs a task of ${COMMANDS} run() calls per host over its one connection; ` +
+          `xargs runs ${COMMANDS} ssh per host with ControlMaster auto (the first is the master, the others multiplexed over it); ` +
+          `Python Fabric runs ThreadingGroup.run ${COMMANDS} times. Ansible (${COMMANDS} tasks of a play on ${count} hosts) and ` +
+          `parallel-ssh (${COMMANDS} calls, each ${count} new connections) are not run: at their \`true\` cost above they alone ` +
+          'would take longer than the whole bench may (15 minutes).',
+      ],
+    };
+  } finally {
+    sshd.stop();
+  }
+}

@@ -282,13 +282,8 @@ export class SftpSession {
   }
 
   /** stat, or undefined when nothing is there. */
-  async statOrNone(path: string, follow = true): Promise<Stats | undefined> {
-    try {
-      return await (follow ? this.stat(path) : this.lstat(path));
-    } catch (error) {
-      if (error instanceof SftpError && error.notFound) return undefined;
-      throw error;
-    }
+  statOrNone(path: string, follow = true): Promise<Stats | undefined> {
+    return orNone(follow ? this.stat(path) : this.lstat(path));
   }
 
   /**
@@ -378,6 +373,16 @@ export class SftpSession {
 export type FileQueries = Pick<SftpSession, 'stat' | 'lstat' | 'statOrNone' | 'readdir' | 'realpath' | 'home' | 'expandPath' | 'mkdir' | 'rmdir' | 'unlink' | 'rename' | 'setstat' | 'maxListing' | 'isLost'>;
 
 /** The error for a listing past env.maxListing. */
+/** What a stat gives, or undefined when nothing is there (other failures stand). */
+export async function orNone(lookup: Promise<Stats>): Promise<Stats | undefined> {
+  try {
+    return await lookup;
+  } catch (error) {
+    if (error instanceof SftpError && error.notFound) return undefined;
+    throw error;
+  }
+}
+
 export function tooMany(path: string, max: number): ListingRefused {
   return new ListingRefused('readdir', path, undefined, `lists more than ${max} entries; raise env.maxListing to allow more`);
 }

@@ -4,7 +4,7 @@
 // resolveRemotePath); they reach the shell through quote() only. What the host prints back is untrusted: listings
 // come NUL-separated from the shell's own globs (never from ls), and every name is checked as an SFTP listing's is.
 import type { InputAttributes, Stats } from 'ssh2';
-import { type DirEntry, type FileQueries, ListingRefused, SFTP_STATUS, SftpError, badListedName, tooMany } from '../../sftp/session.ts';
+import { type DirEntry, type FileQueries, ListingRefused, SFTP_STATUS, SftpError, badListedName, orNone, tooMany } from '../../sftp/session.ts';
 import { DENIED, NO_SUCH_FILE, TOO_MANY, execScript, scriptError } from './exec-script.ts';
 import { quote } from '../quoting/quote.ts';
 
@@ -86,13 +86,8 @@ export class ExecFiles implements FileQueries {
     return statsFrom(await this.text('lstat', path, `${NEED}\nexec stat -c ${FIELDS} -- "$p"`), 'lstat', path);
   }
 
-  async statOrNone(path: string, follow = true): Promise<Stats | undefined> {
-    try {
-      return await (follow ? this.stat(path) : this.lstat(path));
-    } catch (error) {
-      if (error instanceof SftpError && error.notFound) return undefined;
-      throw error;
-    }
+  statOrNone(path: string, follow = true): Promise<Stats | undefined> {
+    return orNone(follow ? this.stat(path) : this.lstat(path));
   }
 
   /**

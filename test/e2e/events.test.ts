@@ -89,7 +89,10 @@ test('a served run (FABTS_SERVE_CHILD=1) whose parent goes away (stdin closes) e
   const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
   const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   await started;
-  assert.equal(processesMatching(`sleep 300.${marker}`).filter((line) => /^\d+: sleep /.test(line)).length, 1);
+  // "started" is printed before the shell starts sleep: wait for the sleep to show on the host.
+  const sleeping = () => processesMatching(`sleep 300.${marker}`).filter((line) => /^\d+: sleep /.test(line)).length;
+  for (let waited = 0; sleeping() === 0 && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(sleeping(), 1);
   child.stdin.end();
   const code = await closed;
   clearTimeout(killer);

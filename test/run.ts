@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestbed, stopTestbedSync, type Testbed } from './hosts/testbed.ts';
+import { formatFailures, tapFailures, type TapFailure } from './support/tap-failures.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SUITES = ['test/unit', 'test/integration', 'test/e2e', 'test/browser'];
@@ -249,13 +250,17 @@ const outcomes = await Promise.all(lanes.map(runLane));
 
 const totals = new Map<string, number>();
 let complete = true;
+const failures: TapFailure[] = [];
 for (const lane of lanes) {
+  if (fs.existsSync(lane.tapFile)) failures.push(...tapFailures(fs.readFileSync(lane.tapFile, 'utf8')));
   const counts = tapCounts(lane.tapFile);
   if (!counts) complete = false;
   for (const [key, value] of counts ?? []) totals.set(key, (totals.get(key) ?? 0) + value);
 }
 const summary = complete ? [...COUNTS.map((key) => `# ${key} ${totals.get(key) ?? 0}`), `# duration_ms ${Date.now() - started}`].join('\n') : '';
 fs.rmSync(runDir, { recursive: true, force: true });
+// The failures again, last: a CI log is read from its end, and they are far above it otherwise.
+if (failures.length > 0) process.stdout.write(`\n--- ${failures.length} failed (again, from both lanes) ---\n${formatFailures(failures)}\n`);
 process.stdout.write(`\n${summary || '# no summary: a test runner did not finish'}\n`);
 
 teardown();

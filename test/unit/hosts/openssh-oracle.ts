@@ -52,7 +52,10 @@ function sshArgs(config: string, host: string, cli: CommandLine): string[] {
 }
 
 function runSsh(args: string[], home: string): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync('ssh', args, { env: { ...process.env, HOME: home }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  // Generous: the side lane runs beside the test bed's heaviest files on 2 cores. A cut-off ssh would print half a
+  // log, so a timeout is its own failure, never a comparison with half the values.
+  const result = spawnSync('ssh', args, { env: { ...process.env, HOME: home }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  assert.ok(result.signal === null && result.error === undefined, `ssh ${args.join(' ')} did not finish: ${result.error?.message ?? result.signal}`);
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

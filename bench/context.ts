@@ -49,7 +49,7 @@ export const cpu = (sample: Sample): number => sample.cpuMs;
 export type AnchorSamples = Partial<Record<AnchorName, Sample[]>>;
 
 /** interleave()'s `failures` for the variants that may fail without costing the figure. */
-export type AnchorFailures = Partial<Record<AnchorName | 'python', string>>;
+export type AnchorFailures = Partial<Record<AnchorName | 'python' | 'openssh', string>>;
 
 /**
  * The anchors' cells of a row: each one's median and fabts ÷ it (round by round), 'not available' when it could not

@@ -51,6 +51,17 @@ function parseTimes(text: string): number {
   return parts.reduce((sum, [, min, sec]) => sum + (Number(min) * 60 + Number(sec)) * 1000, 0);
 }
 
+/** Process groups of the commands running now: the bench stopping (Ctrl-C, a crash) stops them with it. */
+const running = new Set<number>();
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+process.on('exit', () => running.forEach(killGroup));
+
 /** Runs a command once; rejects when it exits non-zero or times out. */
 export function measure(command: Command, during?: () => void): Promise<Sample> {
   return new Promise((resolve, reject) => {
@@ -61,16 +72,21 @@ export function measure(command: Command, during?: () => void): Promise<Sample> 
       cwd: command.cwd,
       env: command.env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      // Its own process group, so that a time-out stops what the wrapped command started too (the bash wrapper's
+      // children would otherwise run on, and load the machine under the next figures).
+      detached: true,
     });
     const chunks: Record<'stdout' | 'stderr' | 'times', string> = { stdout: '', stderr: '', times: '' };
     child.stdout!.on('data', (d: Buffer) => (chunks.stdout += d));
     child.stderr!.on('data', (d: Buffer) => (chunks.stderr += d));
     (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => (chunks.times += d));
     const poll = during ? setInterval(during, 20) : undefined;
-    const timer = setTimeout(() => child.kill('SIGKILL'), command.timeoutMs ?? 120_000);
+    if (child.pid !== undefined) running.add(child.pid);
+    const timer = setTimeout(() => killGroup(child.pid!), command.timeoutMs ?? 120_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       const wallMs = performance.now() - started;
+      running.delete(child.pid!);
       clearTimeout(timer);
       if (poll) clearInterval(poll);
       if (code !== 0) {

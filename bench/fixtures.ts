@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Testbed } from '../test/hosts/testbed.ts';
+import { startSshd } from '../test/support/sshd.ts';
 
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_DIR = path.dirname(BENCH_DIR);
@@ -15,15 +16,36 @@ export const EXAMPLE_FABFILE = path.join(REPO_DIR, 'fabfile.example.ts');
 export const PYTHON = '/usr/bin/python3';
 export const PYTHON_DIR = path.join(BENCH_DIR, 'python');
 
-/** How many aliases the fan-out ssh_config holds: enough for the largest figure (memory, 500 connections). */
-export const MAX_ALIASES = 500;
+/** How many aliases the fleet's ssh_config holds: enough for the largest figure (1,000 hosts). */
+export const MAX_ALIASES = 1000;
+
+/**
+ * The sshd that the many-host figures (fan-out, 1,000 hosts, memory) connect to, started by the bench: the test bed's
+ * `direct` config and host key, with
+ * - UsePAM no: Debian's PAM session stack (pam_motd runs run-parts and uname at every login, pam_systemd, pam_env...)
+ *   costs the host ~25 ms of CPU per connection on the bench machine, for every client alike (15 sequential
+ *   connections each: fab 70 -> 46 ms, ssh 76 -> 52 ms). On 2 cores shared with the client it is the larger part of
+ *   every fan-out's wall time, and of how long the bench takes;
+ * - MaxStartups 2000:30:2000 (1,000 unauthenticated connections at once) and descriptors up to the hard limit.
+ * The one-command, per-command, bastion and SFTP figures use the test bed's own hosts, PAM included.
+ */
+export interface Fleet {
+  port: number;
+  /** The listener's pid: its CPU and its reaped children's are the server's share (withServerCpu). */
+  pid: number;
+  /** Its log (LogLevel VERBOSE): one "Accepted publickey" line per login. */
+  logPath: string;
+  stop(): void;
+}
 
 export interface Fixtures {
   dir: string;
   /** The environment every tool runs with: a clean HOME, no ssh-agent. */
   env: NodeJS.ProcessEnv;
   tb: Testbed;
-  /** ssh_config naming h1 ... h500, all the test bed's `direct` sshd. */
+  /** The bench's own sshd for the many-host figures (see Fleet). */
+  fleet: Fleet;
+  /** ssh_config naming h1 ... h1000, all the fleet sshd, each alias a connection of its own. */
   fanoutConfig: string;
   aliases(count: number): string[];
   /** A file listing the first `count` aliases, one a line (for xargs). */
@@ -32,13 +54,18 @@ export interface Fixtures {
   projects: { plain: string; module: string };
 }
 
-export function makeFixtures(tb: Testbed): Fixtures {
+export async function makeFixtures(tb: Testbed): Promise<Fixtures> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabts-bench-'));
   const home = path.join(dir, 'home');
   fs.mkdirSync(home, { mode: 0o700 });
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', NO_COLOR: '1', PYTHONDONTWRITEBYTECODE: '1' };
 
-  const fanoutConfig = writeAliasConfig(dir, 'fanout_ssh_config', tb, tb.hosts.direct.port, MAX_ALIASES);
+  const sshd = await startSshd(tb, {
+    configLines: ['UsePAM no', 'MaxStartups 2000:30:2000'],
+    wrap: ['sh', '-c', 'ulimit -n "$(ulimit -Hn)" && exec "$@"', 'sh'],
+  });
+  const fleet: Fleet = { port: sshd.port, pid: sshd.pid, logPath: path.join(tb.dir, 'logs', `extra-${sshd.port}.log`), stop: () => sshd.stop() };
+  const fanoutConfig = writeAliasConfig(dir, 'fanout_ssh_config', tb, fleet.port, MAX_ALIASES);
   const aliases = (count: number) => Array.from({ length: count }, (_, i) => `h${i + 1}`);
   const aliasFile = (count: number) => {
     const file = path.join(dir, `aliases-${count}.txt`);
@@ -53,7 +80,7 @@ export function makeFixtures(tb: Testbed): Fixtures {
     fs.copyFileSync(path.join(BENCH_DIR, 'fabfiles', 'example.py'), path.join(project, 'fabfile.py'));
   }
   fs.writeFileSync(path.join(projects.module, 'package.json'), '{ "name": "bench-project", "private": true, "type": "module" }\n');
-  return { dir, env, tb, fanoutConfig, aliases, aliasFile, projects };
+  return { dir, env, tb, fleet, fanoutConfig, aliases, aliasFile, projects };
 }
 
 const HOST_KEY_ALIAS = 'fabts-bench-direct';
@@ -99,6 +126,7 @@ function loopbackSpelling(i: number): string {
 }
 
 export function removeFixtures(fixtures: Fixtures): void {
+  fixtures.fleet.stop();
   fs.rmSync(fixtures.dir, { recursive: true, force: true });
 }
 

@@ -142,7 +142,9 @@ export async function interleave<K extends string, S>(
         sample = await variants[name]!();
       } catch (error) {
         if (!failures || !(name in failures)) throw error;
-        failures[name] = String((error as Error).message).split('\n').filter(Boolean).slice(-1)[0] ?? 'failed';
+        // One line, cut short: a tool may put a whole report in its last line (Fabric's GroupException lists every host).
+        const last = String((error as Error).message).split('\n').filter(Boolean).slice(-1)[0] ?? 'failed';
+        failures[name] = last.length > 200 ? `${last.slice(0, 200)}…` : last;
         continue;
       }
       if (recorded >= 0) samples[name].push(sample);

@@ -78,7 +78,7 @@ try {
     tb = await startTestbed();
     log(`bench: test bed up (${tb.dir})`);
   }
-  fixtures = makeFixtures(tb);
+  fixtures = await makeFixtures(tb);
   const ctx: BenchContext = { fx: fixtures, python: python.available, anchors, quick, log };
   for (const [name, figure] of Object.entries(FIGURES)) {
     if (only && !only.includes(name)) continue;

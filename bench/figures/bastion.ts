@@ -46,7 +46,7 @@ export async function bastion(ctx: BenchContext): Promise<FigureResult> {
       openssh: () => withBastionCount(tb, (poll) => measure({ argv: ['bash', '-c', sshLoops], cwd: fx.dir, env }, poll)),
       python: ctx.python ? () => withBastionCount(tb, (poll) => measure({ argv: python('group.py', config, String(COMMANDS), 'web1', 'web2'), cwd: fx.dir, env }, poll)) : undefined,
     },
-    runs(ctx, 3),
+    runs(ctx, 2),
   );
   const section = `Through the bastion: web1 + web2 at once, ${COMMANDS} commands each`;
   const connections = (list: BastionSample[] | undefined) => (list ? Math.max(...list.map((s) => s.total)) : undefined);

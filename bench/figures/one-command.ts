@@ -15,7 +15,7 @@ export async function oneCommand(ctx: BenchContext): Promise<FigureResult> {
       python: ctx.python ? () => measure({ argv: python('one.py', config, 'direct'), cwd: fx.dir, env }) : undefined,
       node: () => measure({ argv: [process.execPath, '-e', '0'], cwd: fx.dir, env }),
     },
-    runs(ctx, 11),
+    runs(ctx, 9),
   );
   const walls = compare(samples, wall);
   const cpus = compare(samples, cpu);

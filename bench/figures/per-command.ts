@@ -40,7 +40,7 @@ export async function perCommand(ctx: BenchContext): Promise<FigureResult> {
       python: ctx.python ? async () => loopSample(await measure({ argv: python('loop.py', config, 'direct', String(COUNT)), cwd: fx.dir, env })) : undefined,
     },
     // Each loop leaves its connecting command out of the timing: no warm-up round is needed.
-    runs(ctx, 4),
+    runs(ctx, 2),
     { warmup: false },
   );
   const perCommandMs = compare(samples, (sample) => sample.wallMs / COUNT);

@@ -16,10 +16,10 @@ const SIZE_MIB = 512;
 const CIPHER = 'aes128-gcm@openssh.com';
 const TREE = { dirs: 20, filesPerDir: 100 };
 /** Runs of fabts and sftp per figure; Python's 512 MiB put is slow (paramiko), so it runs fewer. */
-const ROUNDS = 5;
-const PYTHON_ROUNDS = { put: 2, get: 3, tree: 1 };
+const ROUNDS = 3;
+const PYTHON_ROUNDS = { put: 1, get: 2, tree: 1 };
 /** Ansible's copy (checksums on both sides, then a Python module moves the file into place) is slow too. */
-const ANCHOR_ROUNDS = 2;
+const ANCHOR_ROUNDS = 1;
 
 interface Setup {
   bigLocal: string;

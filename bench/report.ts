@@ -120,7 +120,7 @@ export function renderReport(report: Report): string {
     '',
     `Written by \`npm run bench\` (bench/run.ts) on ${m.date}; the whole run took ${report.durationS.toFixed(0)} s.`,
     'Medians of interleaved runs (A B A B ...); ratios are fabts ÷ the other tool, the median of the round-by-round ratios.',
-    'Lower is better for every figure but throughput (MiB/s). All hosts are OpenSSH sshd on this same machine (the test bed), logged in as the test user.',
+    'Lower is better for every figure but throughput (MiB/s). All hosts are OpenSSH sshd on this same machine, logged in as the test user: those of the test bed, and for the fan-out, 1,000-host and memory figures the fleet sshd of the bench (UsePAM no; docs/benchmark.md).',
     '',
     '## Machine',
     '',

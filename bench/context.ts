@@ -75,10 +75,14 @@ export function anchorCells(
   return cells;
 }
 
+/** `<= LIMITx TOOL`, when fabts' ratio to that tool has a figure in this row (the tool may have failed). */
+export function ratioCheck(ratio: number | undefined, limit: number, tool: string): Check[] {
+  return ratio === undefined || Number.isNaN(ratio) ? [] : [{ label: `<= ${limit}x ${tool}`, met: ratio <= limit }];
+}
+
 /** `<= LIMITx ANCHOR`, when that anchor has a figure in this row. */
 export function anchorCheck(cells: Partial<Record<AnchorName, AnchorCell>>, name: AnchorName, limit: number): Check[] {
-  const ratio = cells[name]?.ratio;
-  return ratio === undefined || Number.isNaN(ratio) ? [] : [{ label: `<= ${limit}x ${ANCHOR_LABELS[name]}`, met: ratio <= limit }];
+  return ratioCheck(cells[name]?.ratio, limit, ANCHOR_LABELS[name]);
 }
 
 export const rssMiB = (sample: Sample): number => (sample.maxRssKiB ?? NaN) / 1024;
